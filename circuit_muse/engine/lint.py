@@ -1,0 +1,69 @@
+"""Lint stage: Icarus (-g2012 -Wall) and Verilator (--lint-only -Wall, binary called directly)."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ..report import Category, Diagnostic, Severity
+from ..tools.invoke import run_tool
+from ..tools.sandbox import Limits, ProcessResult
+from .diagnostics import parse_iverilog, parse_verilator
+
+# Icarus warnings that are real bugs in generated RTL, and warnings that are noise.
+_IVERILOG_ERRORS = (
+    (re.compile(r"implicit definition of wire", re.I), Category.UNDECLARED),
+    (re.compile(r"Port \d+ \(\w+\) of \w+ expects \d+ bits", re.I), Category.WIDTH),
+    (re.compile(r"(bit|part) select .* (is after|is before|out of)", re.I), Category.WIDTH),
+)
+_IVERILOG_NOISE = re.compile(r"timescale|is sensitive to all \d+ words|inherits timescale|Case unique", re.I)
+
+
+def _tool_failure(tool: str, res: ProcessResult) -> Diagnostic | None:
+    if res.timed_out or res.killed_by_limit:
+        return Diagnostic(severity=Severity.ERROR, tool=tool, category=Category.TIMEOUT,
+                          message=f"{tool} stopped by the {res.killed_by_limit}")
+    return None
+
+
+def lint_iverilog(workdir: Path, files: list[str], top: str | None, limits: Limits) -> list[Diagnostic]:
+    args = ["-g2012", "-Wall", "-Wno-timescale", "-o", "/dev/null"]
+    if top:
+        args += ["-s", top]
+    res = run_tool("iverilog", [*args, *files], cwd=workdir, limits=limits)
+    failed = _tool_failure("iverilog", res)
+    if failed:
+        return [failed]
+    out: list[Diagnostic] = []
+    for d in parse_iverilog(res.output):
+        if d.severity is Severity.WARNING:
+            if _IVERILOG_NOISE.search(d.message):
+                continue
+            for pat, cat in _IVERILOG_ERRORS:
+                if pat.search(d.message):
+                    d.severity, d.category = Severity.ERROR, cat
+        out.append(d)
+    if res.returncode != 0 and not any(d.severity is Severity.ERROR for d in out):
+        out.append(Diagnostic(severity=Severity.ERROR, tool="iverilog",
+                              message=(res.output.strip().splitlines() or ["iverilog failed"])[-1]))
+    for d in out:  # "sorry" lines are fatal only when Icarus gives up
+        if d.message.startswith("unsupported by Icarus") and res.returncode == 0:
+            d.severity = Severity.INFO
+    return out
+
+
+def lint_verilator(workdir: Path, files: list[str], top: str | None, limits: Limits) -> list[Diagnostic]:
+    args = ["--lint-only", "-Wall", "-Wno-DECLFILENAME", "-Wno-EOFNEWLINE", "--quiet-exit"]
+    if top:
+        args += ["--top-module", top]
+    res = run_tool("verilator", [*args, *files], cwd=workdir, limits=limits)
+    failed = _tool_failure("verilator", res)
+    if failed:
+        return [failed]
+    out = parse_verilator(res.output)
+    if res.returncode not in (0, None) and not out and "%Error" in res.output:
+        out.append(Diagnostic(severity=Severity.ERROR, tool="verilator",
+                              message=res.output.strip().splitlines()[0]))
+    return out
+
+
+LINTERS = {"iverilog": lint_iverilog, "verilator": lint_verilator}

@@ -1,0 +1,263 @@
+"""verify(): run the stages cheapest first and assemble one VerificationReport."""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..contract import Contract
+from ..errors import InputError
+from ..report import STAGE_WEIGHTS, Category, Diagnostic, Severity, StageResult, VerificationReport
+from ..testbench.base import SimContext, Testbench, load_testbench
+from ..tools import sandbox
+from .cache import default_cache, verification_key
+from .diagnostics import attach_source, classify
+from .elaborate import DESIGN_FILE, Elaboration, elaborate
+from .extract import extract_verilog
+from .interface import check_contract
+from .lint import LINTERS
+from .options import VerifyOptions
+from .screen import screen
+from .synth import synth_check
+
+SourceLike = str | os.PathLike[str] | Sequence[os.PathLike[str]]
+StageCallback = Callable[[StageResult], None]
+
+
+def _read_source(source: SourceLike) -> str:
+    if isinstance(source, str):
+        return source
+    paths = [Path(source)] if isinstance(source, os.PathLike) else [Path(p) for p in source]
+    texts = []
+    for p in paths:
+        if not p.is_file():
+            raise InputError(f"design file {str(p)!r} does not exist")
+        texts.append(p.read_text(errors="replace"))
+    return "\n".join(texts)
+
+
+def _coerce(contract: Contract | dict[str, Any] | None, testbench: Testbench | str | os.PathLike[str] | None,
+            options: VerifyOptions | dict[str, Any] | None) -> tuple[Contract | None, Testbench | None, VerifyOptions]:
+    if isinstance(contract, dict):
+        contract = Contract.from_dict(contract)
+    if isinstance(testbench, (str, os.PathLike)):
+        testbench = load_testbench(testbench)
+    if not isinstance(options, VerifyOptions):
+        options = VerifyOptions.from_mapping(options)
+    return contract, testbench, options
+
+
+# When one stage reports several kinds of error, the report names the most fundamental one.
+_PRIORITY = [Category.NO_CODE, Category.UNSAFE, Category.SYNTAX, Category.UNDECLARED, Category.INTERFACE,
+             Category.MULTIDRIVER, Category.COMB_LOOP, Category.LATCH, Category.WIDTH, Category.UNDRIVEN,
+             Category.LINT, Category.SYNTH, Category.TESTBENCH, Category.TIMEOUT, Category.RESOURCE,
+             Category.CRASH, Category.MISMATCH, Category.PASS]
+
+
+@dataclass
+class _Run:
+    """Mutable state of one verify() call while its stages run."""
+
+    options: VerifyOptions
+    on_stage: StageCallback | None
+    stages: list[StageResult] = field(default_factory=list)
+    stopped: bool = False
+
+    def record(self, stage: StageResult) -> StageResult:
+        if stage.category is None and not stage.passed:
+            cats = [d.category or classify(d) for d in stage.errors]
+            stage.category = min(cats, key=_PRIORITY.index) if cats else Category.LINT
+        self.stages.append(stage)
+        if self.on_stage:
+            self.on_stage(stage)
+        if not stage.passed and not stage.skipped and not self.options.continue_on_fail:
+            self.stopped = True
+        return stage
+
+    def skip(self, name: str, why: str) -> None:
+        self.record(StageResult(name=name, passed=True, skipped=True, duration_s=0.0, info={"skipped": why}))
+
+
+def verify(source: SourceLike, *, top: str | None = None, contract: Contract | dict[str, Any] | None = None,
+           testbench: Testbench | str | os.PathLike[str] | None = None,
+           options: VerifyOptions | dict[str, Any] | None = None, on_stage: StageCallback | None = None,
+           use_cache: bool = True) -> VerificationReport:
+    """Check one candidate design: extract, screen, parse, lint, synth, simulate (cheapest first).
+
+    `source` is raw model text or Verilog, or a path (or paths) to design files.
+    """
+    contract, tb, opts = _coerce(contract, testbench, options)
+    raw = _read_source(source)
+    t0 = time.monotonic()
+    run = _Run(opts, on_stage)
+
+    # 1. extract
+    ext = extract_verilog(raw)
+    src = ext.source
+    run.record(StageResult(
+        name="extract", passed=bool(src), duration_s=time.monotonic() - t0,
+        category=None if src else Category.NO_CODE, info={"modules": ext.modules, "notes": ext.notes},
+        diagnostics=[] if src else [Diagnostic(severity=Severity.ERROR, tool="extract", category=Category.NO_CODE,
+                                               message="no Verilog module found in the text")]))
+    top = top or (contract.module if contract else None)
+    key = verification_key(src, top, contract, tb, opts) if src else None
+    cache = default_cache()
+    if use_cache and key:
+        hit = cache.get(key)
+        if hit is not None:
+            hit.raw_text, hit.cache_hit, hit.duration_s = raw, True, time.monotonic() - t0
+            return hit
+    if src:
+        _static_and_dynamic(run, src, top, contract, tb, opts)
+    report = _assemble(run, raw, src, top, tb, time.monotonic() - t0, key, ext.notes)
+    if use_cache and key and report.category not in (Category.TIMEOUT, Category.RESOURCE):
+        cache.put(key, report)
+    return report
+
+
+def lookup(source: SourceLike, *, top: str | None = None, contract: Contract | dict[str, Any] | None = None,
+           testbench: Testbench | str | os.PathLike[str] | None = None,
+           options: VerifyOptions | dict[str, Any] | None = None) -> VerificationReport | None:
+    """The cached report for this candidate, or None; costs an extraction and a hash."""
+    contract, tb, opts = _coerce(contract, testbench, options)
+    raw = _read_source(source)
+    src = extract_verilog(raw).source
+    if not src:
+        return None
+    hit = default_cache().get(verification_key(src, top or (contract.module if contract else None), contract, tb, opts))
+    if hit is not None:
+        hit.raw_text, hit.cache_hit = raw, True
+    return hit
+
+
+def _static_and_dynamic(run: _Run, src: str, top: str | None, contract: Contract | None,
+                        tb: Testbench | None, opts: VerifyOptions) -> None:
+    # 2. screen (parse first, with includes disabled; unsafe designs never reach a tool)
+    t = time.monotonic()
+    elab = elaborate(src, top=top, params=contract.params if contract else opts.params or None)
+    problems = screen(elab, limits=opts.screen_limits, allow_assertions=opts.allow_assertions)
+    st = run.record(StageResult(name="screen", passed=not problems, duration_s=time.monotonic() - t,
+                                diagnostics=problems, category=Category.UNSAFE if problems else None))
+    if not st.passed:
+        run.stopped = True  # unsafe code never goes further, whatever continue_on_fail says
+        return
+    # 3. parse
+    if "parse" in opts.stages:
+        t = time.monotonic()
+        _parse_stage(run, elab, contract)
+        run.stages[-1].duration_s = time.monotonic() - t
+    top = elab.top
+    if run.stopped or not top:
+        return
+    with sandbox.workdir(prefix="cm-verify-") as work:
+        (work / DESIGN_FILE).write_text(src)
+        # 4. lint
+        if "lint" in opts.stages:
+            t = time.monotonic()
+            diags: list[Diagnostic] = []
+            for name in opts.linters:
+                diags += LINTERS[name](work, [DESIGN_FILE], top, opts.tool_limits)
+            attach_source(diags, src, DESIGN_FILE)
+            errors = [d for d in diags if d.severity is Severity.ERROR]
+            run.record(StageResult(name="lint", passed=not errors, duration_s=time.monotonic() - t,
+                                   diagnostics=diags, info={"linters": list(opts.linters)}))
+            if run.stopped:
+                return
+        # 5. synth
+        if "synth" in opts.stages:
+            t = time.monotonic()
+            diags, info = synth_check(work, [DESIGN_FILE], top, opts.tool_limits, _line_finder(elab))
+            attach_source(diags, src, DESIGN_FILE)
+            run.record(StageResult(name="synth", passed=not any(d.severity is Severity.ERROR for d in diags),
+                                   duration_s=time.monotonic() - t, diagnostics=diags, info=info))
+            if run.stopped:
+                return
+        # 6. simulate
+        if "simulate" in opts.stages and tb is not None:
+            t = time.monotonic()
+            ctx = SimContext(workdir=work, design_file=DESIGN_FILE, top=top, module=elab.module(top),
+                             options=opts, nonce="CMV" + secrets.token_hex(12))
+            outcome = tb.run(ctx)
+            attach_source(outcome.diagnostics, src, DESIGN_FILE)
+            run.record(StageResult(name="simulate", passed=outcome.passed, duration_s=time.monotonic() - t,
+                                   diagnostics=outcome.diagnostics, simulation=outcome.detail,
+                                   category=None if outcome.passed else outcome.category,
+                                   info={"testbench": tb.describe()}))
+
+
+def _parse_stage(run: _Run, elab: Elaboration, contract: Contract | None) -> None:
+    diags = list(elab.diagnostics)
+    attach_source(diags, elab.source, DESIGN_FILE)
+    errors = [d for d in diags if d.severity is Severity.ERROR]
+    info: dict[str, Any] = {"top": elab.top, "modules": {n: m.to_dict() for n, m in elab.modules.items()}}
+    if not elab.top:
+        errors.append(Diagnostic(severity=Severity.ERROR, tool="slang", category=Category.SYNTAX,
+                                 message="no module declaration found"))
+        diags += errors[-1:]
+    elif elab.top not in elab.modules and not errors:
+        msg = f"top module {elab.top!r} is not defined; defined: {sorted(elab.modules)}"
+        diags.append(Diagnostic(severity=Severity.ERROR, tool="slang", category=Category.INTERFACE, message=msg))
+        errors.append(diags[-1])
+    if contract and not errors:
+        iface = check_contract(elab, contract)
+        diags += iface
+        errors += iface
+    run.record(StageResult(name="parse", passed=not errors, duration_s=0.0, diagnostics=diags, info=info))
+
+
+def _line_finder(elab: Elaboration) -> Callable[[str], int | None]:
+    """Map a signal name to the line where the design declares it (for Yosys messages without one)."""
+    import re
+
+    lines = elab.source.splitlines()
+
+    def find(name: str) -> int | None:
+        pat = re.compile(rf"\b(?:reg|wire|logic|output|input|inout|integer)\b[^;]*\b{re.escape(name)}\b")
+        assign = re.compile(rf"\b{re.escape(name)}\b\s*(?:\[[^\]]*\]\s*)?(?:<=|=)(?!=)")
+        first_assign = next((i + 1 for i, ln in enumerate(lines) if assign.search(ln)), None)
+        decl = next((i + 1 for i, ln in enumerate(lines) if pat.search(ln)), None)
+        return first_assign or decl
+
+    return find
+
+
+def _assemble(run: _Run, raw: str, src: str, top: str | None, tb: Testbench | None, duration: float,
+              key: str | None, notes: list[str]) -> VerificationReport:
+    failed = next((s for s in run.stages if not s.passed and not s.skipped), None)
+    planned = [n for n in ("extract", "screen", "parse", "lint", "synth") if n in run.options.stages or
+               n in ("extract", "screen")]
+    if tb is not None and "simulate" in run.options.stages:
+        planned.append("simulate")
+    total = sum(STAGE_WEIGHTS[n] for n in planned)
+    got = 0.0
+    for s in run.stages:
+        if s.name == "simulate":
+            frac = 1.0 if s.passed else (s.simulation.pass_fraction if s.simulation else 0.0)
+            got += STAGE_WEIGHTS["simulate"] * frac
+        elif s.passed and not s.skipped:
+            got += STAGE_WEIGHTS[s.name]
+    # Warnings cost a little, so among passing candidates the cleaner one ranks first.
+    warnings = sum(1 for s in run.stages for d in s.diagnostics if d.severity is Severity.WARNING)
+    score = max(0.0, got / total - min(0.02, 0.002 * warnings)) if total else 0.0
+    sim = next((s for s in run.stages if s.name == "simulate"), None)
+    functional = sim is not None and not sim.skipped
+    passed = failed is None and all(n in {s.name for s in run.stages} for n in planned)
+    report_notes = list(notes)
+    if passed and not functional:
+        report_notes.append("no functional test ran: only lint and synthesis checks passed")
+    parse = next((s for s in run.stages if s.name == "parse"), None)
+    return VerificationReport(
+        passed=passed, category=Category.PASS if passed else (failed.category if failed and failed.category
+                                                              else Category.LINT),
+        score=1.0 if passed else min(score, 0.999), stages=run.stages, raw_text=raw, source=src,
+        top=(parse.info.get("top") if parse else None) or top, functional_tested=functional,
+        duration_s=duration, key=key, notes=report_notes)
+
+
+def report_from_json(text: str) -> VerificationReport:
+    return VerificationReport.from_dict(json.loads(text))

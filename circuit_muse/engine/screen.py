@@ -1,0 +1,176 @@
+"""Static safety screen over the parse tree: nothing in a design may reach outside the simulation.
+
+Rejected: system tasks outside a small allowlist ($system, file I/O, $readmem*, plusargs, printing,
+$finish/$stop), DPI/VPI imports, any `include, token pasting, absurd memories/vectors/loop bounds.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from ..report import Category, Diagnostic, Severity
+from .elaborate import DESIGN_FILE, Elaboration
+
+# Pure functions and assertion reporting: the only system calls a design may make.
+ALLOWED_SYSTEM_CALLS = frozenset({
+    "$clog2", "$signed", "$unsigned", "$bits", "$size", "$high", "$low", "$left", "$right",
+    "$increment", "$dimensions", "$unpacked_dimensions", "$countones", "$countbits", "$onehot",
+    "$onehot0", "$isunknown", "$past", "$rose", "$fell", "$stable", "$changed", "$sampled",
+    "$itor", "$rtoi", "$bitstoreal", "$realtobits", "$ln", "$log10", "$exp", "$sqrt", "$pow",
+    "$floor", "$ceil", "$cast", "$time", "$realtime", "$stime",
+})
+ASSERTION_REPORT_CALLS = frozenset({"$error", "$warning", "$info"})
+
+_OUTPUT_CALLS = re.compile(r"^\$(display|write|strobe|monitor)[bho]?$|^\$monitoro(n|ff)$")
+_FILE_CALLS = re.compile(r"^\$(f\w+|readmem[bh]|writemem[bh]|sreadmem[bh]|dump\w*|sdf_annotate|save|restart|"
+                         r"incsave|input|key|nokey|log|nolog|list|scope|showscopes|showvars)$")
+_END_CALLS = {"$finish", "$stop", "$exit", "$fatal"}
+_TOKEN_RE = re.compile(r'//[^\n]*|/\*.*?\*/|"(?:\\.|[^"\\\n])*"|`\s*include\b|``', re.S)
+
+
+@dataclass(frozen=True)
+class ScreenLimits:
+    max_memory_bits: int = 1 << 24      # 16 Mbit in one variable
+    max_vector_bits: int = 1 << 16      # 65536-bit packed vector
+    max_loop_iterations: int = 1 << 20
+
+
+def _line_at(source: str, offset: int) -> int:
+    return source.count("\n", 0, offset) + 1
+
+
+def _diag(message: str, line: int | None, code: str, source: str) -> Diagnostic:
+    lines = source.splitlines()
+    src = lines[line - 1].rstrip() if line and 0 < line <= len(lines) else None
+    return Diagnostic(severity=Severity.ERROR, message=message, tool="screen", code=code, file=DESIGN_FILE,
+                      line=line, source_line=src, category=Category.UNSAFE)
+
+
+def lexical_screen(source: str) -> list[Diagnostic]:
+    """Checks that must run before any parser sees the text: `include and token pasting."""
+    out = []
+    for m in _TOKEN_RE.finditer(source):
+        tok = m.group(0)
+        if tok.startswith("`") and "include" in tok:
+            out.append(_diag("`include is not allowed in a design: inline the code instead",
+                             _line_at(source, m.start()), "include", source))
+        elif tok == "``":
+            out.append(_diag("macro token pasting (``) is not allowed in a design",
+                             _line_at(source, m.start()), "token-paste", source))
+    return out
+
+
+def _system_call_problem(name: str, allow_assertions: bool) -> str | None:
+    if name in ALLOWED_SYSTEM_CALLS or (allow_assertions and name in ASSERTION_REPORT_CALLS):
+        return None
+    if name == "$system":
+        return "$system runs a shell command; a design may never call it"
+    if name in ("$value$plusargs", "$test$plusargs"):
+        return f"{name} reads the simulator's command line; pass values through ports or parameters"
+    if _OUTPUT_CALLS.match(name):
+        return f"{name} prints from the design; remove it, the testbench reports results"
+    if name in _END_CALLS:
+        return f"{name} ends the simulation from inside the design; remove it, only the testbench may end a run"
+    if _FILE_CALLS.match(name):
+        return f"{name} touches files; a design may not do file I/O (initialise memories in an initial block or reset)"
+    if name in ASSERTION_REPORT_CALLS:
+        return f"{name} is only allowed in assertion tasks"
+    if name in ("$random", "$urandom", "$urandom_range", "$dist_uniform"):
+        return f"{name} makes the design non-deterministic and is not synthesizable"
+    return f"system call {name} is not on the allowlist for designs"
+
+
+def _const_int(text: str, params: dict[str, int]) -> int | None:
+    """Evaluate a simple constant integer expression (literals, parameters, + - * / << >> **)."""
+    expr = text.strip()
+    expr = re.sub(r"\d*'[sS]?[dD]([0-9_]+)", lambda m: m.group(1), expr)
+    expr = re.sub(r"\d*'[sS]?[hH]([0-9a-fA-F_]+)", lambda m: str(int(m.group(1).replace("_", ""), 16)), expr)
+    expr = re.sub(r"\d*'[sS]?[bB]([01_]+)", lambda m: str(int(m.group(1).replace("_", ""), 2)), expr)
+    expr = re.sub(r"\b([A-Za-z_]\w*)\b", lambda m: str(params[m.group(1)]) if m.group(1) in params else "§", expr)
+    expr = expr.replace("_", "")
+    if "§" in expr or not re.fullmatch(r"[\d\s+\-*/()<>]*", expr) or len(expr) > 200:
+        return None
+    expr = expr.replace("/", "//")
+    try:
+        val = eval(expr, {"__builtins__": {}}, {})  # noqa: S307 - only digits and arithmetic reach here
+    except Exception:  # noqa: BLE001
+        return None
+    return val if isinstance(val, int) else None
+
+
+def _param_values(elab: Elaboration) -> dict[str, int]:
+    vals: dict[str, int] = {}
+    for mod in elab.modules.values():
+        for k, v in {**mod.params, **mod.localparams}.items():
+            try:
+                vals[k] = int(v)
+            except ValueError:
+                continue
+    return vals
+
+
+def screen(elab: Elaboration, *, limits: ScreenLimits = ScreenLimits(),
+           allow_assertions: bool = False) -> list[Diagnostic]:
+    """All safety problems in an elaborated design; empty means it may be handed to the tools."""
+    source = elab.source
+    out = lexical_screen(source)
+    params = _param_values(elab)
+
+    def visit(node: Any) -> bool:
+        kind = str(node.kind).split(".")[-1]
+        if kind == "SystemName":
+            name = str(node).strip()
+            problem = _system_call_problem(name, allow_assertions)
+            if problem:
+                out.append(_diag(problem, elab.line_of(node.sourceRange.start), name, source))
+        elif kind in ("DPIImport", "DPIExport"):
+            out.append(_diag("DPI imports/exports call foreign code; a design may not use them",
+                             elab.line_of(node.sourceRange.start), "dpi", source))
+        elif kind == "ForLoopStatement":
+            _check_loop(node)
+        return True
+
+    def _check_loop(node: Any) -> None:
+        stop = node.stopExpr
+        if stop is None:
+            return
+        text = str(stop).strip()
+        m = re.fullmatch(r"\s*\w+\s*(<=|<|>=|>|!=)\s*(.+)", text, re.S)
+        if not m:
+            return
+        bound = _const_int(m.group(2), params)
+        if bound is not None and abs(bound) > limits.max_loop_iterations:
+            out.append(_diag(f"loop bound {bound} exceeds the limit of {limits.max_loop_iterations} iterations",
+                             elab.line_of(node.sourceRange.start), "loop-bound", source))
+
+    elab.tree.root.visit(visit)
+    _check_sizes(elab, limits, out)
+    return out
+
+
+def _check_sizes(elab: Elaboration, limits: ScreenLimits, out: list[Diagnostic]) -> None:
+    source = elab.source
+
+    def visit(sym: Any) -> bool:
+        kind = str(sym.kind).split(".")[-1]
+        if kind in ("Variable", "Net"):
+            ty = sym.type
+            try:
+                total = int(ty.bitstreamWidth)
+                packed = int(ty.bitWidth)
+            except Exception:  # noqa: BLE001 - non-integral types (real, string, class)
+                return True
+            line = elab.line_of(sym.location)
+            if packed > limits.max_vector_bits:
+                out.append(_diag(f"vector '{sym.name}' is {packed} bits wide; the limit is {limits.max_vector_bits}",
+                                 line, "vector-size", source))
+            elif total > limits.max_memory_bits:
+                out.append(_diag(f"memory '{sym.name}' holds {total} bits; the limit is {limits.max_memory_bits} "
+                                 "bits per variable", line, "memory-size", source))
+        return True
+
+    elab.compilation.getRoot().visit(visit)
+    for d in elab.diagnostics:
+        if d.code in ("PackedTypeTooLarge", "ArrayDimTooLarge", "MaxGenerateStepsExceeded"):
+            out.append(_diag(f"size limit exceeded: {d.message}", d.line, "size", source))

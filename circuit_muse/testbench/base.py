@@ -1,0 +1,103 @@
+"""The Testbench interface, and the one function that turns a user's PATH into a testbench."""
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import TestbenchError
+from ..report import Category, Diagnostic, SimulationDetail
+
+if TYPE_CHECKING:
+    from ..engine.elaborate import ModuleInfo
+    from ..engine.options import VerifyOptions
+
+
+@dataclass
+class SimContext:
+    """What a testbench gets to run one design: a private directory, the design file, and a nonce.
+
+    The nonce is fresh per run and never shown to the design; a verdict line counts only if it carries it.
+    """
+
+    workdir: Path
+    design_file: str
+    top: str
+    module: ModuleInfo | None
+    options: VerifyOptions
+    nonce: str
+
+
+@dataclass
+class SimOutcome:
+    passed: bool
+    category: Category
+    detail: SimulationDetail
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+class Testbench(ABC):
+    """A way to decide, by simulation, whether a design behaves."""
+
+    kind: str = ""
+
+    @abstractmethod
+    def run(self, ctx: SimContext) -> SimOutcome:
+        """Simulate the design in ctx.workdir and return a verdict taken from a place the design cannot write."""
+
+    @abstractmethod
+    def fingerprint(self) -> str:
+        """A stable hash of everything that decides the verdict (for the result cache)."""
+
+    def describe(self) -> str:
+        return self.kind
+
+    @staticmethod
+    def _hash(*parts: str | bytes) -> str:
+        h = hashlib.sha256()
+        for p in parts:
+            h.update(p.encode() if isinstance(p, str) else p)
+            h.update(b"\0")
+        return h.hexdigest()[:16]
+
+
+
+def keep_waveform(ctx: SimContext, produced: list[Path]) -> str | None:
+    """Copy a failing run's waveform out of the sandbox (which is deleted afterwards) into keep_vcd_dir."""
+    dest_dir = ctx.options.keep_vcd_dir
+    for wave in produced:
+        if dest_dir and wave.exists() and wave.stat().st_size:
+            dest = Path(dest_dir)
+            dest.mkdir(parents=True, exist_ok=True)
+            target = dest / f"{ctx.top}-{ctx.nonce[:8]}{wave.suffix}"
+            shutil.copyfile(wave, target)
+            return str(target)
+    return None
+
+
+_COCOTB_HINT = re.compile(r"^\s*(import cocotb|from cocotb|@cocotb\.test)", re.M)
+
+
+def load_testbench(path: str | Path, **kwargs: object) -> Testbench:
+    """Build a testbench from a file: a cocotb test module (.py) or a self-checking Verilog bench."""
+    from .cocotb_tb import CocotbTestbench
+    from .verilog_tb import VerilogTestbench
+
+    p = Path(path)
+    if not p.is_file():
+        raise TestbenchError(f"testbench {str(p)!r} does not exist; pass a cocotb .py module or a "
+                             "self-checking .v/.sv testbench")
+    text = p.read_text(errors="replace")
+    if p.suffix == ".py":
+        if not _COCOTB_HINT.search(text):
+            raise TestbenchError(f"{p} is a Python file without '@cocotb.test' tests; a cocotb testbench "
+                                 "module must import cocotb and define at least one @cocotb.test()")
+        return CocotbTestbench(p, **kwargs)  # type: ignore[arg-type]
+    if p.suffix in (".v", ".sv", ".vh", ".svh"):
+        return VerilogTestbench(text, name=p.name, **kwargs)  # type: ignore[arg-type]
+    raise TestbenchError(f"cannot tell what kind of testbench {p.name} is: use .py for cocotb, "
+                         ".v/.sv for a self-checking Verilog testbench")

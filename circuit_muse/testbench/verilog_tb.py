@@ -1,0 +1,146 @@
+"""Self-checking Verilog testbenches (VerilogEval style), run under Icarus with a nonce-tagged verdict.
+
+The bench's own result line is rewritten, in the bench text only, to carry a per-run nonce. The design
+is compiled unchanged and never sees the nonce, so a design that prints `Mismatches: 0 in 1 samples`
+(or anything else) cannot produce a line the harness accepts.
+"""
+from __future__ import annotations
+
+import re
+
+from ..errors import TestbenchError
+from ..report import Category, Diagnostic, Mismatch, Severity, SimulationDetail
+from ..tools.invoke import run_tool
+from ..engine.diagnostics import parse_iverilog
+from .base import SimContext, SimOutcome, Testbench, keep_waveform
+
+# Result-line conventions we understand, and how to read them once tagged with the nonce.
+_VE_MARK = '"Mismatches:'
+_CM_MARK = '"CM_RESULT'
+_VE_RESULT = r"^{nonce} Mismatches: (\d+) in (\d+) samples\s*$"
+_CM_RESULT = r"^{nonce} CM_RESULT\s+pass=(\d+)\s+fail=(\d+)\s*$"
+_VE_HINT = re.compile(r"Hint: Output '(\w+)' has (\d+) mismatches\. First mismatch occurred at time (\d+)")
+_CM_MISMATCH = re.compile(r"^CM_MISMATCH\s+(.*)$")
+
+
+def _kv(text: str) -> dict[str, str]:
+    return dict(re.findall(r"(\w+)=(\{[^}]*\}|\S+)", text))
+
+
+class VerilogTestbench(Testbench):
+    """A Verilog bench that instantiates the design and prints one result line.
+
+    Understood result lines: VerilogEval's `Mismatches: N in M samples`, or circuit_muse's
+    `CM_RESULT pass=P fail=F` (with optional `CM_MISMATCH cycle=.. signal=.. exp=.. got=..` lines).
+    `support` holds trusted extra sources (e.g. VerilogEval's RefModule).
+    """
+
+    kind = "verilog"
+
+    def __init__(self, text: str, *, name: str = "tb.sv", top: str | None = None,
+                 support: list[tuple[str, str]] | None = None) -> None:
+        if _VE_MARK not in text and _CM_MARK not in text:
+            raise TestbenchError(f"{name} prints no result line: a self-checking testbench must "
+                                 "$display(\"Mismatches: %0d in %0d samples\", ...) (VerilogEval style) or "
+                                 "$display(\"CM_RESULT pass=%0d fail=%0d\", ...)")
+        self.text = text
+        self.name = name if name.endswith((".v", ".sv")) else name + ".sv"
+        self.top = top or _guess_tb_top(text)
+        self.support = list(support or [])
+
+    def fingerprint(self) -> str:
+        return self._hash(self.kind, self.text, self.top or "", *[a + b for a, b in self.support])
+
+    def describe(self) -> str:
+        return f"self-checking Verilog testbench {self.name}"
+
+    def run(self, ctx: SimContext) -> SimOutcome:
+        tagged = self.text.replace(_VE_MARK, f'"{ctx.nonce} Mismatches:').replace(_CM_MARK, f'"{ctx.nonce} CM_RESULT')
+        tb_file = "cm_tb_" + self.name
+        (ctx.workdir / tb_file).write_text(tagged)
+        files = [ctx.design_file, tb_file]
+        for fname, ftext in self.support:
+            (ctx.workdir / fname).write_text(ftext)
+            files.append(fname)
+        return run_icarus_bench(ctx, files, self.top, kind=self.kind)
+
+
+def _guess_tb_top(text: str) -> str | None:
+    names = re.findall(r"^\s*module\s+(\w+)", text, re.M)
+    for preferred in ("tb", "testbench", "top_tb"):
+        if preferred in names:
+            return preferred
+    return names[-1] if names else None
+
+
+def run_icarus_bench(ctx: SimContext, files: list[str], tb_top: str | None, *, kind: str) -> SimOutcome:
+    """Compile and run a nonce-tagged Icarus bench; read the verdict from the tagged line only."""
+    opts = ctx.options
+    detail = SimulationDetail(testbench_kind=kind, simulator="icarus")
+    args = ["-g2012", "-Wno-timescale", "-o", "sim.vvp"] + (["-s", tb_top] if tb_top else [])
+    comp = run_tool("iverilog", [*args, *files], cwd=ctx.workdir, limits=opts.tool_limits)
+    if comp.returncode != 0 or comp.timed_out:
+        diags = parse_iverilog(comp.output)
+        in_design = [d for d in diags if d.file and d.file.endswith(ctx.design_file)]
+        category = Category.CRASH if comp.timed_out else (Category.SYNTAX if in_design else Category.TESTBENCH)
+        if not in_design and not comp.timed_out:
+            msg = "the testbench did not compile with this design (port or module names may differ from " \
+                  "what the bench instantiates)"
+            diags.insert(0, Diagnostic(severity=Severity.ERROR, tool="iverilog", message=msg,
+                                       category=Category.INTERFACE))
+            category = Category.INTERFACE
+        detail.log_tail = comp.output[-2000:]
+        return SimOutcome(False, category, detail, diags)
+    res = run_tool("vvp", ["-n", "sim.vvp"], cwd=ctx.workdir, limits=opts.sim_limits)
+    out = res.stdout
+    detail.log_tail = res.output[-2000:]
+    nonce = re.escape(ctx.nonce)
+    ve = re.search(_VE_RESULT.format(nonce=nonce), out, re.M)
+    cm = re.search(_CM_RESULT.format(nonce=nonce), out, re.M)
+    for m in _VE_HINT.finditer(out):
+        if len(detail.mismatches) < opts.max_mismatches:
+            detail.mismatches.append(Mismatch(signal=m.group(1), time=m.group(3),
+                                              message=f"output '{m.group(1)}' has {m.group(2)} mismatching "
+                                                      f"samples, first at time {m.group(3)}"))
+    for line in out.splitlines():
+        mm = _CM_MISMATCH.match(line.replace(ctx.nonce + " ", "", 1)) if line.startswith(ctx.nonce) else None
+        if mm and len(detail.mismatches) < opts.max_mismatches:
+            kv = _kv(mm.group(1))
+            inputs = {}
+            if "in" in kv:
+                inputs = dict(re.findall(r"(\w+)=([^,}]+)", kv["in"]))
+            detail.mismatches.append(Mismatch(
+                cycle=int(kv["cycle"]) if kv.get("cycle", "").isdigit() else None, time=kv.get("time"),
+                signal=kv.get("signal"), inputs=inputs, expected=kv.get("exp"), got=kv.get("got")))
+    waves = sorted(ctx.workdir.glob("*.vcd")) + sorted(ctx.workdir.glob("*.fst"))
+    limit = res.killed_by_limit
+    if limit:
+        category = Category.TIMEOUT if res.timed_out or limit == "CPU-time limit" else Category.RESOURCE
+        detail.vcd_path = keep_waveform(ctx, waves)
+        return SimOutcome(False, category, detail, [Diagnostic(
+            severity=Severity.ERROR, tool="vvp", category=category,
+            message=f"simulation stopped by the {limit} after {res.duration_s:.1f}s: "
+                    "look for a loop without a clock edge or delay, or output that never stops")])
+    if ve:
+        detail.mismatched_samples, detail.samples = int(ve.group(1)), int(ve.group(2))
+        detail.tests, detail.failures = 1, int(detail.mismatched_samples > 0)
+    elif cm:
+        passed_n, failed_n = int(cm.group(1)), int(cm.group(2))
+        detail.samples, detail.mismatched_samples = passed_n + failed_n, failed_n
+        detail.tests, detail.failures = 1, int(failed_n > 0)
+    else:
+        reason = "the simulator exited" if res.returncode == 0 else f"the simulator failed (rc={res.returncode})"
+        detail.vcd_path = keep_waveform(ctx, waves)
+        return SimOutcome(False, Category.CRASH, detail, [Diagnostic(
+            severity=Severity.ERROR, tool="vvp", category=Category.CRASH,
+            message=f"{reason} before the testbench reported a result; no verdict, counted as a failure")])
+    passed = detail.samples > 0 and detail.mismatched_samples == 0
+    if not passed:
+        detail.vcd_path = keep_waveform(ctx, waves)
+        diags = [Diagnostic(severity=Severity.ERROR, tool="simulation", category=Category.MISMATCH,
+                            message=f"{detail.mismatched_samples} of {detail.samples} samples mismatched"
+                            if detail.samples else "the testbench checked no samples")]
+        return SimOutcome(False, Category.MISMATCH, detail, diags)
+    return SimOutcome(True, Category.PASS, detail, [])
+
+

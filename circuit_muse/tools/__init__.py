@@ -1,0 +1,1 @@
+"""External tools: finding them, and running them in a sandbox."""
