@@ -42,6 +42,8 @@ def classify(d: Diagnostic) -> Category:
     if d.code and d.code in _CODE_CATEGORY:
         return _CODE_CATEGORY[d.code]
     msg = d.message.lower()
+    if "infinite loop" in msg:
+        return Category.TIMEOUT
     if any(w in msg for w in _UNDECLARED_WORDS):
         return Category.UNDECLARED
     if any(w in msg for w in _SYNTAX_WORDS):

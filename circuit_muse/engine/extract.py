@@ -24,27 +24,43 @@ def _module_names(text: str) -> list[str]:
     return re.findall(r"^\s*(?:module|macromodule)\s+(?:automatic\s+|static\s+)?([A-Za-z_]\w*)", text, re.M)
 
 
+_CODE_LINE = re.compile(r"^\s*($|`|//|/\*|\*|(parameter|localparam|typedef|import|package|timeunit|timeprecision)\b)")
+
+
 def _from_module_keyword(text: str) -> str:
-    """Cut from the first `module` to the last `endmodule`, keeping the timescale/defines above it."""
+    """Cut from the first `module` to the last `endmodule`.
+
+    Prose lines above the first module become blank lines, so line numbers still match the input;
+    directives and comments there are kept (the screen must see an `include wherever it is).
+    """
     m = _MODULE.search(text)
     if not m:
         return ""
     start = m.start()
-    head = text[:start]
-    keep = [ln for ln in head.splitlines() if ln.strip().startswith(("`timescale", "`default_nettype"))]
+    head = text[:start].split("\n")
+    head = [ln if _CODE_LINE.match(ln) else "" for ln in head]
     ends = list(_END.finditer(text))
     body = text[start: ends[-1].end()] if ends and ends[-1].start() > start else text[start:]
-    return ("\n".join(keep) + "\n" if keep else "") + body
+    return "\n".join(head) + body
 
 
 def _close_modules(src: str, notes: list[str]) -> str:
-    """Append endmodule where a module was opened but never closed (a truncated generation)."""
-    opened = len(_MODULE.findall(src))
-    closed = len(_END.findall(src))
-    if opened > closed:
-        notes.append(f"added {opened - closed} missing endmodule")
-        src = src.rstrip() + "\n" + "endmodule\n" * (opened - closed)
-    return src
+    """Insert endmodule where a module was opened but never closed (truncated or sloppy generations)."""
+    out: list[str] = []
+    pos, open_mod, added = 0, False, 0
+    for m in re.finditer(r"^\s*(?:module|macromodule)\b|\bendmodule\b", src, re.M):
+        is_end = m.group(0).strip() == "endmodule"
+        if not is_end and open_mod:
+            out.append(src[pos:m.start()].rstrip() + "\nendmodule\n")
+            pos, added = m.start(), added + 1
+        open_mod = not is_end
+    out.append(src[pos:])
+    text = "".join(out)
+    if open_mod:
+        text, added = text.rstrip() + "\nendmodule\n", added + 1
+    if added:
+        notes.append(f"added {added} missing endmodule")
+    return text
 
 
 def extract_verilog(raw: str) -> Extraction:
@@ -71,7 +87,6 @@ def extract_verilog(raw: str) -> Extraction:
     if not blocks:
         return Extraction(source="", notes=notes + ["no `module` found in the text"])
     # Within each block, drop prose before the first module, but keep code after endmodule if it is a module.
-    parts = [_from_module_keyword(b) or b for b in blocks]
-    src = "\n\n".join(p.strip("\n") for p in parts) + "\n"
-    src = _close_modules(src, notes)
+    parts = [_close_modules(_from_module_keyword(b) or b, notes) for b in blocks]
+    src = "\n\n".join(p.rstrip("\n") for p in parts) + "\n"
     return Extraction(source=src, modules=_module_names(src), notes=notes)

@@ -142,7 +142,8 @@ def _static_and_dynamic(run: _Run, src: str, top: str | None, contract: Contract
     elab = elaborate(src, top=top, params=contract.params if contract else opts.params or None)
     problems = screen(elab, limits=opts.screen_limits, allow_assertions=opts.allow_assertions)
     st = run.record(StageResult(name="screen", passed=not problems, duration_s=time.monotonic() - t,
-                                diagnostics=problems, category=Category.UNSAFE if problems else None))
+                                diagnostics=problems, category=Category.UNSAFE if problems else None,
+                                info={"top": elab.top}))
     if not st.passed:
         run.stopped = True  # unsafe code never goes further, whatever continue_on_fail says
         return
@@ -250,7 +251,7 @@ def _assemble(run: _Run, raw: str, src: str, top: str | None, tb: Testbench | No
     report_notes = list(notes)
     if passed and not functional:
         report_notes.append("no functional test ran: only lint and synthesis checks passed")
-    parse = next((s for s in run.stages if s.name == "parse"), None)
+    parse = next((s for s in run.stages if s.name in ("parse", "screen") and s.info.get("top")), None)
     return VerificationReport(
         passed=passed, category=Category.PASS if passed else (failed.category if failed and failed.category
                                                               else Category.LINT),

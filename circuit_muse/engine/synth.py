@@ -42,8 +42,13 @@ def synth_check(workdir: Path, files: list[str], top: str, limits: Limits,
                                 file=m.group("file"), line=int(m.group("line")),
                                 message=f"latch inferred for signal '{m.group('sig')}': assign it on every path "
                                         "of the combinational block (add a default)"))
+    seen: set[tuple[str, str]] = set()
     for d in parse_yosys(read("check.log")):
         msg = d.message
+        head = re.sub(r"\s*\[\d+\]", "", msg.split(":")[0])  # one report per signal, not per bit
+        if (head, d.file or "") in seen:
+            continue
+        seen.add((head, d.file or ""))
         sig = _WIRE.search(msg)
         if "conflicting drivers" in msg:
             d.category, d.code = Category.MULTIDRIVER, "multidriver"

@@ -11,7 +11,7 @@ import re
 from ..errors import TestbenchError
 from ..report import Category, Diagnostic, Mismatch, Severity, SimulationDetail
 from ..tools.invoke import run_tool
-from ..engine.diagnostics import parse_iverilog
+from ..engine.diagnostics import classify, parse_iverilog
 from .base import SimContext, SimOutcome, Testbench, keep_waveform
 
 # Result-line conventions we understand, and how to read them once tagged with the nonce.
@@ -82,7 +82,9 @@ def run_icarus_bench(ctx: SimContext, files: list[str], tb_top: str | None, *, k
     if comp.returncode != 0 or comp.timed_out:
         diags = parse_iverilog(comp.output)
         in_design = [d for d in diags if d.file and d.file.endswith(ctx.design_file)]
-        category = Category.CRASH if comp.timed_out else (Category.SYNTAX if in_design else Category.TESTBENCH)
+        for d in diags:
+            d.category = d.category or classify(d)
+        category = Category.CRASH if comp.timed_out else (in_design[0].category if in_design else Category.TESTBENCH)
         if not in_design and not comp.timed_out:
             msg = "the testbench did not compile with this design (port or module names may differ from " \
                   "what the bench instantiates)"

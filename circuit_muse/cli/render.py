@@ -1,0 +1,79 @@
+"""Human-readable and JUnit renderings of a VerificationReport (CLI only)."""
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from ..engine.elaborate import DESIGN_FILE
+from ..report import Severity, VerificationReport
+
+_MARK = {True: "\u2713", False: "\u2717"}
+
+
+def caret_line(source_line: str, column: int | None) -> str:
+    if not column:
+        return ""
+    prefix = "".join(ch if ch == "\t" else " " for ch in source_line[: column - 1])
+    return prefix + "^"
+
+
+def render_text(report: VerificationReport, name: str = "design") -> str:
+    out = []
+    verdict = "PASS" if report.passed else f"FAIL ({report.category.value})"
+    out.append(f"{name}: {verdict}  score={report.score:.3f}  top={report.top or '?'}  "
+               f"{report.duration_s * 1000:.0f} ms{'  (cached)' if report.cache_hit else ''}")
+    for st in report.stages:
+        mark = "-" if st.skipped else _MARK[st.passed]
+        extra = ""
+        if st.name == "synth" and "cells" in st.info:
+            extra = f"  ({st.info['cells']} cells)"
+        if st.simulation:
+            sim = st.simulation
+            if sim.samples:
+                extra = f"  ({sim.samples - sim.mismatched_samples}/{sim.samples} samples match, {st.info.get('testbench', '')})"
+            else:
+                extra = f"  ({sim.tests - sim.failures}/{sim.tests} tests pass, {st.info.get('testbench', '')})"
+        cat = f" [{st.category.value}]" if st.category and not st.passed else ""
+        out.append(f"  {mark} {st.name:<9} {st.duration_s * 1000:7.1f} ms{cat}{extra}")
+        for d in st.diagnostics:
+            if d.severity is Severity.INFO:
+                continue
+            code = f"[{d.code}] " if d.code else ""
+            loc = d.location().replace(DESIGN_FILE, name, 1) if d.file == DESIGN_FILE else d.location()
+            out.append(f"      {d.severity.value}: {loc}: {code}{d.message} ({d.tool})")
+            if d.source_line is not None:
+                out.append(f"        | {d.source_line}")
+                caret = caret_line(d.source_line, d.column)
+                if caret:
+                    out.append(f"        | {caret}")
+        if st.simulation and st.simulation.mismatches:
+            out.append("      first failing checks:")
+            for m in st.simulation.mismatches:
+                where = f"cycle {m.cycle}" if m.cycle is not None else (f"t={m.time}" if m.time else "")
+                ins = ", ".join(f"{k}={v}" for k, v in m.inputs.items())
+                if m.expected is not None:
+                    out.append(f"        {where} {m.signal or ''}: expected {m.expected}, got {m.got}"
+                               + (f"  (inputs {ins})" if ins else ""))
+                else:
+                    out.append(f"        {m.test or ''} {where}: {m.message}")
+        if st.simulation and st.simulation.vcd_path:
+            out.append(f"      waveform kept: {st.simulation.vcd_path}")
+    for note in report.notes:
+        out.append(f"  note: {note}")
+    return "\n".join(out)
+
+
+def junit_xml(reports: list[tuple[str, VerificationReport]]) -> str:
+    suite = ET.Element("testsuite", name="circuit_muse.verify", tests=str(len(reports)),
+                       failures=str(sum(not r.passed for _, r in reports)),
+                       time=f"{sum(r.duration_s for _, r in reports):.3f}")
+    for name, rep in reports:
+        for st in rep.stages:
+            case = ET.SubElement(suite, "testcase", classname=name, name=st.name, time=f"{st.duration_s:.4f}")
+            if st.skipped:
+                ET.SubElement(case, "skipped", message=str(st.info.get("skipped", "")))
+            elif not st.passed:
+                errs = [d for d in st.diagnostics if d.severity is Severity.ERROR]
+                msg = errs[0].message if errs else (st.category.value if st.category else "failed")
+                fail = ET.SubElement(case, "failure", message=msg, type=st.category.value if st.category else "fail")
+                fail.text = "\n".join(f"{d.location()}: {d.message}" for d in errs)
+    return ET.tostring(suite, encoding="unicode", xml_declaration=True)

@@ -1,0 +1,103 @@
+"""`circuit-muse verify FILE...`: check designs and print a report (text, --json, --junit)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ..engine.pipeline import verify
+from ..errors import InputError
+from .render import junit_xml, render_text
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("verify", help="check Verilog files: lint, synth, and simulation against a testbench",
+                       description="Check each FILE (raw model output is fine: code is extracted first).")
+    p.add_argument("files", nargs="+", metavar="FILE", help="design file(s); '-' reads standard input")
+    p.add_argument("--top", help="top module (default: the one nobody instantiates)")
+    p.add_argument("--testbench", metavar="PATH", help="cocotb test module (.py) or self-checking Verilog bench")
+    p.add_argument("--reference", metavar="PATH", help="reference design to compare against under random stimulus")
+    p.add_argument("--suite", metavar="FAMILY[/VARIANT]", help="built-in suite (see `circuit-muse suites`)")
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="suite/design parameter")
+    p.add_argument("--contract", metavar="JSON", help="interface contract file (module, ports, params)")
+    p.add_argument("--simulator", choices=["icarus", "verilator"], default="icarus")
+    p.add_argument("--continue", dest="continue_on_fail", action="store_true",
+                   help="run every stage even after one fails")
+    p.add_argument("--keep-waves", metavar="DIR", help="copy the waveform of a failing simulation here")
+    p.add_argument("--together", action="store_true", help="treat all FILEs as one design (default: one each)")
+    p.add_argument("--json", action="store_true", help="print JSON reports")
+    p.add_argument("--junit", metavar="PATH", help="also write JUnit XML for CI systems")
+    p.set_defaults(func=run)
+
+
+def _params(items: list[str]) -> dict[str, int]:
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.isidentifier():
+            raise InputError(f"--param {item!r}: expected NAME=VALUE, e.g. --param DEPTH=16")
+        try:
+            out[name] = int(value, 0)
+        except ValueError:
+            raise InputError(f"--param {item!r}: VALUE must be an integer") from None
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..contract import Contract
+    from ..testbench import ReferenceTestbench, load_testbench
+
+    params = _params(args.param)
+    chosen = [x for x in (args.testbench, args.reference, args.suite) if x]
+    if len(chosen) > 1:
+        raise InputError("choose one of --testbench, --reference and --suite")
+    testbench = None
+    contract = None
+    if args.testbench:
+        testbench = load_testbench(args.testbench)
+    elif args.reference:
+        ref = Path(args.reference)
+        if not ref.is_file():
+            raise InputError(f"reference {ref} does not exist")
+        testbench = ReferenceTestbench(ref.read_text())
+    elif args.suite:
+        from ..suites import get_suite
+
+        family, _, variant = args.suite.partition("/")
+        testbench = get_suite(family, variant or None, params)
+        contract = testbench.contract
+    if args.contract:
+        cpath = Path(args.contract)
+        try:
+            contract = Contract.from_dict(json.loads(cpath.read_text()))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise InputError(f"cannot read contract {cpath}: {exc}") from exc
+    options = {"continue_on_fail": args.continue_on_fail, "simulator": args.simulator,
+               "keep_vcd_dir": args.keep_waves, "params": {} if args.suite else params}
+    groups: list[tuple[str, str]] = []
+    if args.together:
+        groups.append((" + ".join(args.files), "\n".join(_read(f) for f in args.files)))
+    else:
+        groups = [(f, _read(f)) for f in args.files]
+    reports = []
+    for name, text in groups:
+        reports.append((name, verify(text, top=args.top, contract=contract, testbench=testbench, options=options)))
+    if args.json:
+        payload = [dict(file=n, **r.to_dict()) for n, r in reports]
+        print(json.dumps(payload[0] if len(payload) == 1 else payload, indent=2))
+    else:
+        for name, rep in reports:
+            print(render_text(rep, name))
+    if args.junit:
+        Path(args.junit).write_text(junit_xml(reports))
+    return 0 if all(r.passed for _, r in reports) else 1
+
+
+def _read(path: str) -> str:
+    if path == "-":
+        return sys.stdin.read()
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"design file {path!r} does not exist")
+    return p.read_text(errors="replace")

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from circuit_muse.engine.extract import extract_verilog
+
+
+def test_fenced_block_with_prose_is_extracted_and_raw_kept() -> None:
+    raw = "Sure, here it is:\n```verilog\nmodule a(input x, output y);\n  assign y = x;\nendmodule\n```\nThis works."
+    ext = extract_verilog(raw)
+    assert ext.source.startswith("module a(")
+    assert "This works" not in ext.source and "Sure" not in ext.source
+    assert ext.modules == ["a"]
+
+
+def test_several_fenced_modules_are_joined_in_order() -> None:
+    raw = "```verilog\nmodule a(input x, output y); assign y = x; endmodule\n```\ntext\n" \
+          "```systemverilog\nmodule b(input x, output y); a u(.x(x), .y(y)); endmodule\n```"
+    assert extract_verilog(raw).modules == ["a", "b"]
+
+
+def test_missing_endmodule_is_added_per_module() -> None:
+    ext = extract_verilog("module a; wire x;\nmodule b; endmodule\n")
+    assert ext.source.count("endmodule") == 2
+    assert ext.source.index("endmodule") < ext.source.index("module b")
+    assert any("missing endmodule" in n for n in ext.notes)
+
+
+def test_begin_done_markers() -> None:
+    ext = extract_verilog("junk [BEGIN]\nmodule m(input a, output b); assign b = a; endmodule\n[DONE] junk")
+    assert ext.modules == ["m"] and "junk" not in ext.source
+
+
+def test_prose_lines_become_blank_so_line_numbers_match() -> None:
+    raw = "Here is my answer\n\nmodule m(input a, output b);\n  assign b = a;\nendmodule\n"
+    src = extract_verilog(raw).source
+    assert src.splitlines()[3].strip() == "assign b = a;"
+
+
+def test_directives_above_the_module_are_kept() -> None:
+    src = extract_verilog('`include "x.vh"\nmodule m; endmodule\n').source
+    assert "`include" in src
+
+
+def test_no_module_gives_empty_source() -> None:
+    ext = extract_verilog("I cannot help with that.")
+    assert ext.source == "" and ext.modules == []
