@@ -52,7 +52,7 @@ def _timeout_report(source: str, seconds: float) -> VerificationReport:
 
 
 def verify_many(sources: Sequence[str], *, workers: int | None = None, timeout_s: float = 120.0,
-                **kwargs: Any) -> list[VerificationReport]:
+                use_cache: bool = True, **kwargs: Any) -> list[VerificationReport]:
     """verify() each source, in parallel; identical sources are checked once, cache hits cost a lookup.
 
     kwargs are verify()'s (top, contract, testbench, options). Results come back in input order.
@@ -65,25 +65,25 @@ def verify_many(sources: Sequence[str], *, workers: int | None = None, timeout_s
     # Cache hits are answered here; only misses go to the pool.
     todo: list[str] = []
     for src, idxs in pending.items():
-        hit = lookup(src, **kwargs)
+        hit = lookup(src, **kwargs) if use_cache else None
         if hit is None:
             todo.append(src)
         for i in idxs if hit is not None else ():
             reports[i] = hit
     if workers == 1 or len(todo) == 1:
         for src in todo:
-            rep = verify(src, **kwargs)
+            rep = verify(src, use_cache=use_cache, **kwargs)
             for i in pending[src]:
                 reports[i] = rep
         return [r for r in reports if r is not None]
     pool = _pool(workers)
-    futures = {pool.submit(_worker, src, kwargs): src for src in todo}
+    futures = {pool.submit(_worker, src, {**kwargs, "use_cache": use_cache}): src for src in todo}
     deadline = time.monotonic() + timeout_s
     try:
         for fut in cf.as_completed(futures, timeout=max(1.0, deadline - time.monotonic())):
             src = futures[fut]
             rep = VerificationReport.from_dict(json.loads(fut.result()))
-            if rep.key and rep.category not in (Category.TIMEOUT, Category.RESOURCE):
+            if use_cache and rep.key and rep.category not in (Category.TIMEOUT, Category.RESOURCE):
                 default_cache().put(rep.key, rep)
             for i in pending[src]:
                 reports[i] = rep

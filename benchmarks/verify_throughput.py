@@ -1,0 +1,154 @@
+"""Candidates per second through the whole verify() pipeline vs plain iverilog+vvp on the same designs.
+
+Pipeline: extract, screen, parse (pyslang), lint (iverilog + verilator), synth (yosys), simulate (a
+small self-checking bench under iverilog+vvp), over a process pool with one worker per core.
+Baseline, in the same run: `iverilog` + `vvp` subprocess calls on the same design + bench files.
+Targets (issue 2): pipeline rate >= 0.5x the raw rate; a cache hit < 1 ms.
+
+    .venv/bin/python benchmarks/verify_throughput.py [--designs 40] [--repeat 3]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import circuit_muse as cm
+from circuit_muse.engine.many import shutdown_pool
+from circuit_muse.testbench import VerilogTestbench
+from circuit_muse.tools.registry import require, versions
+
+BENCH = """`timescale 1ns/1ps
+module tb;
+  reg clk = 0, rst = 1, en = 0;
+  wire [{w1}:0] q;
+  reg [{w1}:0] model;
+  integer i, fails = 0;
+  dut u(.clk(clk), .rst(rst), .en(en), .q(q));
+  always #5 clk = ~clk;
+  initial begin
+    model = 0;
+    @(negedge clk) rst = 0;
+    for (i = 0; i < 100; i = i + 1) begin
+      en = (i % 3) != 0;
+      @(posedge clk) #1;
+      if (en) model = model + {step};
+      if (q !== model) fails = fails + 1;
+      @(negedge clk);
+    end
+    $display("CM_RESULT pass=%0d fail=%0d", 100 - fails, fails);
+    $finish;
+  end
+endmodule
+"""
+
+DESIGN = """module dut(input clk, input rst, input en, output reg [{w1}:0] q);
+  always @(posedge clk)
+    if (rst) q <= {w}'d0;
+    else if (en) q <= q + {w}'d{step};
+endmodule
+"""
+
+
+def workload(n: int) -> list[tuple[str, str]]:
+    out = []
+    for i in range(n):
+        w, step = 4 + i % 13, 1 + i % 3
+        out.append((DESIGN.format(w=w, w1=w - 1, step=step), BENCH.format(w1=w - 1, step=step)))
+    return out
+
+
+def raw_rate(items: list[tuple[str, str]]) -> float:
+    iverilog, vvp = require("iverilog").path, require("vvp").path
+    t0 = time.perf_counter()
+    for design, bench in items:
+        with tempfile.TemporaryDirectory() as d:
+            Path(d, "design.sv").write_text(design)
+            Path(d, "tb.sv").write_text(bench)
+            subprocess.run([iverilog, "-g2012", "-o", "sim.vvp", "-s", "tb", "design.sv", "tb.sv"], cwd=d,
+                           check=True, capture_output=True, timeout=30)
+            out = subprocess.run([vvp, "-n", "sim.vvp"], cwd=d, check=True, capture_output=True, text=True,
+                                 timeout=30).stdout
+            assert "fail=0" in out, out
+    return len(items) / (time.perf_counter() - t0)
+
+
+def pipeline_rate(items: list[tuple[str, str]], workers: int) -> float:
+    # Each design has its own bench, so group by bench: verify_many takes one testbench per call.
+    t0 = time.perf_counter()
+    reports = []
+    for design, bench in items:
+        reports += cm.verify_many([design], testbench=VerilogTestbench(bench), workers=workers, use_cache=False)
+    assert all(r.passed for r in reports), [r.category for r in reports if not r.passed]
+    return len(items) / (time.perf_counter() - t0)
+
+
+def pipeline_rate_batched(items: list[tuple[str, str]], workers: int) -> float:
+    """Candidates for one bench, verified as one batch (the repair loop's shape: k samples per round)."""
+    bench = items[0][1]
+    designs = [items[0][0].replace("endmodule", f"// sample {i}\nendmodule") for i in range(len(items))]
+    t0 = time.perf_counter()
+    reports = cm.verify_many(designs, testbench=VerilogTestbench(bench), workers=workers, use_cache=False)
+    assert all(r.passed for r in reports)
+    return len(designs) / (time.perf_counter() - t0)
+
+
+def cache_hit_ms(design: str, bench: str, n: int = 200) -> float:
+    tb = VerilogTestbench(bench)
+    cm.verify(design, testbench=tb)
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        rep = cm.verify(design, testbench=tb)
+        times.append((time.perf_counter() - t0) * 1000)
+        assert rep.cache_hit
+    return statistics.median(times)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--designs", type=int, default=40)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "verify_throughput.json"))
+    args = ap.parse_args()
+    items = workload(args.designs)
+    workers = os.cpu_count() or 1
+    pipeline_rate(items[:4], workers)  # warm the pool and the tools
+    raw, pipe, pipe1, batch = [], [], [], []
+    for _ in range(args.repeat):
+        raw.append(raw_rate(items))
+        pipe.append(pipeline_rate_batched(items, workers))
+        pipe1.append(pipeline_rate(items, 1))
+        batch.append(pipeline_rate(items, workers))
+    shutdown_pool()
+    res = {
+        "designs": args.designs, "repeat": args.repeat, "workers": workers, "cpu_count": os.cpu_count(),
+        "machine": platform.machine(), "python": sys.version.split()[0], "tools": versions(),
+        "raw_iverilog_vvp_per_s": statistics.median(raw),
+        "pipeline_batch_pool_per_s": statistics.median(pipe),
+        "pipeline_serial_1worker_per_s": statistics.median(pipe1),
+        "pipeline_one_call_per_design_pool_per_s": statistics.median(batch),
+        "cache_hit_ms_median": cache_hit_ms(*items[0]),
+    }
+    res["ratio_pool_vs_raw"] = res["pipeline_batch_pool_per_s"] / res["raw_iverilog_vvp_per_s"]
+    res["ratio_serial_vs_raw"] = res["pipeline_serial_1worker_per_s"] / res["raw_iverilog_vvp_per_s"]
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(res, indent=2) + "\n")
+    print(f"raw iverilog+vvp:            {res['raw_iverilog_vvp_per_s']:6.1f} designs/s (serial)")
+    print(f"pipeline, batch over pool:   {res['pipeline_batch_pool_per_s']:6.1f} designs/s ({workers} workers)"
+          f"  ratio {res['ratio_pool_vs_raw']:.2f}x  (target >= 0.5x)")
+    print(f"pipeline, serial, 1 worker:  {res['pipeline_serial_1worker_per_s']:6.1f} designs/s"
+          f"  ratio {res['ratio_serial_vs_raw']:.2f}x")
+    print(f"cache hit:                   {res['cache_hit_ms_median']:.3f} ms median (target < 1 ms)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

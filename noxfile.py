@@ -1,0 +1,51 @@
+"""Test groups. Sessions reuse the project's .venv (made by scripts/bootstrap.sh) instead of building
+their own: torch and the HDL tools are heavy and already pinned there."""
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["fast", "sim"]
+PY = ".venv/bin/python"
+
+
+def _pytest(session: nox.Session, *args: str) -> None:
+    session.run("bash", "scripts/bootstrap.sh", external=True)
+    session.run(PY, "-m", "pytest", *args, *session.posargs, external=True,
+                env={"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"})
+
+
+@nox.session(python=False)
+def fast(session: nox.Session) -> None:
+    """Tests that need no simulator and no model."""
+    _pytest(session, "-m", "not simulator and not model and not gpu and not slow")
+
+
+@nox.session(python=False)
+def sim(session: nox.Session) -> None:
+    """Tests that run Icarus, Verilator, Yosys and cocotb for real."""
+    _pytest(session, "-m", "simulator and not gpu")
+
+
+@nox.session(python=False)
+def models(session: nox.Session) -> None:
+    """Tests that build and run tiny local models (CPU)."""
+    _pytest(session, "-m", "model and not gpu")
+
+
+@nox.session(python=False)
+def gpu(session: nox.Session) -> None:
+    """GPU tests: run on a CUDA machine only."""
+    _pytest(session, "-m", "gpu")
+
+
+@nox.session(python=False)
+def all(session: nox.Session) -> None:  # noqa: A001 - the session name users type
+    """The whole suite except GPU tests (what CI runs)."""
+    _pytest(session, "-m", "not gpu")
+
+
+@nox.session(python=False)
+def bench(session: nox.Session) -> None:
+    """Benchmarks (not part of CI): verification throughput."""
+    session.run("bash", "scripts/bootstrap.sh", external=True)
+    session.run(PY, "benchmarks/verify_throughput.py", *session.posargs, external=True)
