@@ -1,0 +1,1 @@
+"""cocotb test modules of the suites (copied into each sandbox by CocotbTestbench, not imported here)."""

@@ -1,0 +1,3 @@
+from __future__ import annotations
+class Match: ...
+def match(prompt): return None
