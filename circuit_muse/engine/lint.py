@@ -7,6 +7,7 @@ from pathlib import Path
 from ..report import Category, Diagnostic, Severity
 from ..tools.invoke import run_tool
 from ..tools.sandbox import Limits, ProcessResult
+from ..testbench.verilog_tb import icarus_compile_args
 from .diagnostics import parse_iverilog, parse_verilator
 
 # Icarus warnings that are real bugs in generated RTL, and warnings that are noise.
@@ -25,11 +26,11 @@ def _tool_failure(tool: str, res: ProcessResult) -> Diagnostic | None:
     return None
 
 
-def lint_iverilog(workdir: Path, files: list[str], top: str | None, limits: Limits) -> list[Diagnostic]:
-    args = ["-g2012", "-Wall", "-Wno-timescale", "-o", "/dev/null"]
-    if top:
-        args += ["-s", top]
-    res = run_tool("iverilog", [*args, *files], cwd=workdir, limits=limits)
+def lint_iverilog(workdir: Path, files: list[str], top: str | None, limits: Limits,
+                  output: str = "/dev/null") -> list[Diagnostic]:
+    """Icarus -Wall. With a bench among `files` and a real `output`, the same call builds the sim image."""
+    res = run_tool("iverilog", [*icarus_compile_args(top, output, warnings=True), *files], cwd=workdir,
+                   limits=limits)
     failed = _tool_failure("iverilog", res)
     if failed:
         return [failed]

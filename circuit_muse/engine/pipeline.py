@@ -157,12 +157,17 @@ def _static_and_dynamic(run: _Run, src: str, top: str | None, contract: Contract
         return
     with sandbox.workdir(prefix="cm-verify-") as work:
         (work / DESIGN_FILE).write_text(src)
+        ctx = SimContext(workdir=work, design_file=DESIGN_FILE, top=top, module=elab.module(top),
+                         options=opts, nonce="CMV" + secrets.token_hex(12))
         # 4. lint
         if "lint" in opts.stages:
             t = time.monotonic()
             diags: list[Diagnostic] = []
             for name in opts.linters:
-                diags += LINTERS[name](work, [DESIGN_FILE], top, opts.tool_limits)
+                if name == "iverilog":
+                    diags += _lint_iverilog_with_bench(ctx, tb, opts)
+                else:
+                    diags += LINTERS[name](work, [DESIGN_FILE], top, opts.tool_limits)
             attach_source(diags, src, DESIGN_FILE)
             errors = [d for d in diags if d.severity is Severity.ERROR]
             run.record(StageResult(name="lint", passed=not errors, duration_s=time.monotonic() - t,
@@ -181,14 +186,34 @@ def _static_and_dynamic(run: _Run, src: str, top: str | None, contract: Contract
         # 6. simulate
         if "simulate" in opts.stages and tb is not None:
             t = time.monotonic()
-            ctx = SimContext(workdir=work, design_file=DESIGN_FILE, top=top, module=elab.module(top),
-                             options=opts, nonce="CMV" + secrets.token_hex(12))
             outcome = tb.run(ctx)
             attach_source(outcome.diagnostics, src, DESIGN_FILE)
             run.record(StageResult(name="simulate", passed=outcome.passed, duration_s=time.monotonic() - t,
                                    diagnostics=outcome.diagnostics, simulation=outcome.detail,
                                    category=None if outcome.passed else outcome.category,
                                    info={"testbench": tb.describe()}))
+
+
+def _lint_iverilog_with_bench(ctx: SimContext, tb: Testbench | None, opts: VerifyOptions) -> list[Diagnostic]:
+    """Icarus lint; when an Icarus bench will run later, one compile of design + bench serves both.
+
+    Only diagnostics in the design count for lint. If the joint compile fails outside the design (the
+    bench does not fit), the design is linted alone and the simulate stage reports the bench problem.
+    """
+    lint = LINTERS["iverilog"]
+    bench = None
+    if tb is not None and "simulate" in opts.stages and opts.simulator == "icarus":
+        bench = tb.prepare_icarus(ctx)
+    if bench is None:
+        return lint(ctx.workdir, [ctx.design_file], ctx.top, opts.tool_limits)
+    diags = lint(ctx.workdir, bench.files, bench.top, opts.tool_limits, output="cm_prebuilt.vvp")
+    mine = [d for d in diags if d.file and d.file.endswith(ctx.design_file)]
+    if (ctx.workdir / "cm_prebuilt.vvp").exists():
+        ctx.prebuilt = "cm_prebuilt.vvp"
+        return mine
+    if any(d.severity is Severity.ERROR for d in mine):
+        return mine
+    return lint(ctx.workdir, [ctx.design_file], ctx.top, opts.tool_limits)
 
 
 def _parse_stage(run: _Run, elab: Elaboration, contract: Contract | None) -> None:

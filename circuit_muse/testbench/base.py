@@ -30,6 +30,15 @@ class SimContext:
     module: ModuleInfo | None
     options: VerifyOptions
     nonce: str
+    prebuilt: str | None = None  # a vvp image the lint stage already compiled from this bench + design
+
+
+@dataclass
+class IcarusBench:
+    """The files (in the workdir) and top module of a bench that plain iverilog+vvp runs."""
+
+    files: list[str]
+    top: str | None
 
 
 @dataclass
@@ -55,6 +64,13 @@ class Testbench(ABC):
 
     def describe(self) -> str:
         return self.kind
+
+    def prepare_icarus(self, ctx: SimContext) -> IcarusBench | None:
+        """Write this bench's files for a plain Icarus run, if it is that kind of bench.
+
+        The lint stage then compiles design and bench in one iverilog call and hands the image to run().
+        """
+        return None
 
     @staticmethod
     def _hash(*parts: str | bytes) -> str:

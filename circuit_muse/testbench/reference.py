@@ -12,7 +12,7 @@ import jinja2
 
 from ..engine.elaborate import ModuleInfo, elaborate
 from ..errors import TestbenchError
-from .base import SimContext, SimOutcome, Testbench
+from .base import IcarusBench, SimContext, SimOutcome, Testbench
 from .verilog_tb import run_icarus_bench
 
 _CLOCK_NAMES = re.compile(r"^(clk|clock|i_clk|clk_i|aclk|ap_clk)$", re.I)
@@ -93,8 +93,11 @@ class ReferenceTestbench(Testbench):
             cycles=self.cycles or ctx.options.random_cycles, seed=ctx.options.seed, nonce=ctx.nonce,
             max_mismatches=ctx.options.max_mismatches, in_fmt=in_fmt, in_args=in_args)
 
-    def run(self, ctx: SimContext) -> SimOutcome:
+    def prepare_icarus(self, ctx: SimContext) -> IcarusBench:
         (ctx.workdir / "cm_ref_tb.sv").write_text(self.render(ctx))
         (ctx.workdir / "cm_reference.sv").write_text(self._renamed_reference()[0])
-        return run_icarus_bench(ctx, [ctx.design_file, "cm_reference.sv", "cm_ref_tb.sv"], "cm_ref_tb",
-                                kind=self.kind)
+        return IcarusBench([ctx.design_file, "cm_reference.sv", "cm_ref_tb.sv"], "cm_ref_tb")
+
+    def run(self, ctx: SimContext) -> SimOutcome:
+        bench = self.prepare_icarus(ctx)
+        return run_icarus_bench(ctx, bench.files, bench.top, kind=self.kind)

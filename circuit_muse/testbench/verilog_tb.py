@@ -12,7 +12,7 @@ from ..errors import TestbenchError
 from ..report import Category, Diagnostic, Mismatch, Severity, SimulationDetail
 from ..tools.invoke import run_tool
 from ..engine.diagnostics import classify, parse_iverilog
-from .base import SimContext, SimOutcome, Testbench, keep_waveform
+from .base import IcarusBench, SimContext, SimOutcome, Testbench, keep_waveform
 
 # Result-line conventions we understand, and how to read them once tagged with the nonce.
 _VE_MARK = '"Mismatches:'
@@ -54,7 +54,7 @@ class VerilogTestbench(Testbench):
     def describe(self) -> str:
         return f"self-checking Verilog testbench {self.name}"
 
-    def run(self, ctx: SimContext) -> SimOutcome:
+    def prepare_icarus(self, ctx: SimContext) -> IcarusBench:
         tagged = self.text.replace(_VE_MARK, f'"{ctx.nonce} Mismatches:').replace(_CM_MARK, f'"{ctx.nonce} CM_RESULT')
         tb_file = "cm_tb_" + self.name
         (ctx.workdir / tb_file).write_text(tagged)
@@ -62,7 +62,11 @@ class VerilogTestbench(Testbench):
         for fname, ftext in self.support:
             (ctx.workdir / fname).write_text(ftext)
             files.append(fname)
-        return run_icarus_bench(ctx, files, self.top, kind=self.kind)
+        return IcarusBench(files, self.top)
+
+    def run(self, ctx: SimContext) -> SimOutcome:
+        bench = self.prepare_icarus(ctx)
+        return run_icarus_bench(ctx, bench.files, bench.top, kind=self.kind)
 
 
 def _guess_tb_top(text: str) -> str | None:
@@ -73,13 +77,23 @@ def _guess_tb_top(text: str) -> str | None:
     return names[-1] if names else None
 
 
+def icarus_compile_args(top: str | None, output: str, *, warnings: bool = False) -> list[str]:
+    """The one iverilog command line for benches; with warnings=True it doubles as the lint compile."""
+    args = ["-g2012", "-Wno-timescale", "-o", output]
+    if warnings:
+        args.insert(1, "-Wall")
+    return args + (["-s", top] if top else [])
+
+
 def run_icarus_bench(ctx: SimContext, files: list[str], tb_top: str | None, *, kind: str) -> SimOutcome:
     """Compile and run a nonce-tagged Icarus bench; read the verdict from the tagged line only."""
     opts = ctx.options
     detail = SimulationDetail(testbench_kind=kind, simulator="icarus")
-    args = ["-g2012", "-Wno-timescale", "-o", "sim.vvp"] + (["-s", tb_top] if tb_top else [])
-    comp = run_tool("iverilog", [*args, *files], cwd=ctx.workdir, limits=opts.tool_limits)
-    if comp.returncode != 0 or comp.timed_out:
+    comp = None
+    if not (ctx.prebuilt and (ctx.workdir / ctx.prebuilt).exists()):
+        comp = run_tool("iverilog", [*icarus_compile_args(tb_top, "sim.vvp"), *files], cwd=ctx.workdir,
+                        limits=opts.tool_limits)
+    if comp is not None and (comp.returncode != 0 or comp.timed_out):
         diags = parse_iverilog(comp.output)
         in_design = [d for d in diags if d.file and d.file.endswith(ctx.design_file)]
         for d in diags:
@@ -93,7 +107,7 @@ def run_icarus_bench(ctx: SimContext, files: list[str], tb_top: str | None, *, k
             category = Category.INTERFACE
         detail.log_tail = comp.output[-2000:]
         return SimOutcome(False, category, detail, diags)
-    res = run_tool("vvp", ["-n", "sim.vvp"], cwd=ctx.workdir, limits=opts.sim_limits)
+    res = run_tool("vvp", ["-n", ctx.prebuilt or "sim.vvp"], cwd=ctx.workdir, limits=opts.sim_limits)
     out = res.stdout
     detail.log_tail = res.output[-2000:]
     nonce = re.escape(ctx.nonce)
