@@ -68,7 +68,7 @@ endmodule"""
     ref = """module counter(input clk, input rst_n, input en, output reg [3:0] q);
   always @(posedge clk) if (!rst_n) q <= 0; else if (en) q <= q + 1'b1;
 endmodule"""
-    report = cm.verify(forged, testbench=ReferenceTestbench(ref), options={"allow_assertions": True, "stages": ("extract", "screen", "parse", "simulate")},
-                       use_cache=False)
+    opts = {"allow_assertions": True, "stages": ("extract", "screen", "parse", "simulate")}
+    report = cm.verify(forged, testbench=ReferenceTestbench(ref), options=opts, use_cache=False)
     assert not report.passed
     assert report.category is cm.Category.MISMATCH

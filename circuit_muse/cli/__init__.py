@@ -26,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="circuit-muse", description="Verified Verilog generation.")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="log tool command lines (-vv: debug)")
     sub = parser.add_subparsers(dest="command", required=True)
-    for name, modname in SUBCOMMANDS.items():
+    for modname in SUBCOMMANDS.values():
         try:
             mod = importlib.import_module(f".{modname}", __name__)
         except ModuleNotFoundError as exc:

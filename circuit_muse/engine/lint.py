@@ -5,9 +5,9 @@ import re
 from pathlib import Path
 
 from ..report import Category, Diagnostic, Severity
+from ..testbench.verilog_tb import icarus_compile_args
 from ..tools.invoke import run_tool
 from ..tools.sandbox import Limits, ProcessResult
-from ..testbench.verilog_tb import icarus_compile_args
 from .diagnostics import parse_iverilog, parse_verilator
 
 # Icarus warnings that are real bugs in generated RTL, and warnings that are noise.

@@ -7,11 +7,11 @@ import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from ..engine.diagnostics import parse_iverilog, parse_verilator
 from ..errors import TestbenchError
 from ..report import Category, Diagnostic, Mismatch, Severity, SimulationDetail
 from ..tools.invoke import run_tool
 from ..tools.registry import require
-from ..engine.diagnostics import parse_iverilog, parse_verilator
 from .base import SimContext, SimOutcome, Testbench, keep_waveform
 
 _SIMULATORS = {"icarus": "iverilog", "verilator": "verilator"}

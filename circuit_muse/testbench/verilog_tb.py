@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 
+from ..engine.diagnostics import classify, parse_iverilog
 from ..errors import TestbenchError
 from ..report import Category, Diagnostic, Mismatch, Severity, SimulationDetail
 from ..tools.invoke import run_tool
-from ..engine.diagnostics import classify, parse_iverilog
 from .base import IcarusBench, SimContext, SimOutcome, Testbench, keep_waveform
 
 # Result-line conventions we understand, and how to read them once tagged with the nonce.

@@ -36,7 +36,7 @@ class LocatedTool:
         return env
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _version_of(name: str, path: str, env_items: tuple[tuple[str, str], ...]) -> str:
     tool = TOOLS[name]
     env = {**os.environ, **dict(env_items)}
@@ -183,7 +183,7 @@ def require(name: str) -> LocatedTool:
     return _locate_cached(name, os.environ.get(tool.env_var, ""))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _locate_cached(name: str, override: str) -> LocatedTool:
     return TOOLS[name].locate()
 
