@@ -158,3 +158,12 @@ def test_bad_options_are_rejected() -> None:
         cm.verify(GOOD, options={"simualtor": "icarus"})
     with pytest.raises(cm.InputError, match="unknown simulator"):
         cm.verify(GOOD, options={"simulator": "vcs"})
+
+
+def test_verilog_bench_on_verilator_binary() -> None:
+    tb = VerilogTestbench(VE_TB)
+    opts = {"simulator": "verilator"}
+    good = cm.verify(GOOD, testbench=tb, options=opts, use_cache=False)
+    assert good.passed and good.stage("simulate").simulation.simulator == "verilator"
+    bad = cm.verify((DESIGNS / "bad_mismatch.v").read_text(), testbench=tb, options=opts, use_cache=False)
+    assert bad.category is cm.Category.MISMATCH and bad.stage("simulate").simulation.samples == 50

@@ -24,7 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--simulator", choices=["icarus", "verilator"], default="icarus")
     p.add_argument("--continue", dest="continue_on_fail", action="store_true",
                    help="run every stage even after one fails")
-    p.add_argument("--keep-waves", metavar="DIR", help="copy the waveform of a failing simulation here")
+    p.add_argument("--keep-waves", metavar="DIR", help="where to keep the waveform of a failing simulation "
+                   "(default: $CIRCUIT_MUSE_WAVES_DIR or <tmp>/circuit_muse-waves)")
     p.add_argument("--together", action="store_true", help="treat all FILEs as one design (default: one each)")
     p.add_argument("--json", action="store_true", help="print JSON reports")
     p.add_argument("--junit", metavar="PATH", help="also write JUnit XML for CI systems")
@@ -74,7 +75,9 @@ def run(args: argparse.Namespace) -> int:
         except (OSError, json.JSONDecodeError) as exc:
             raise InputError(f"cannot read contract {cpath}: {exc}") from exc
     options = {"continue_on_fail": args.continue_on_fail, "simulator": args.simulator,
-               "keep_vcd_dir": args.keep_waves, "params": {} if args.suite else params}
+               "params": {} if args.suite else params}
+    if args.keep_waves:
+        options["keep_vcd_dir"] = args.keep_waves
     groups: list[tuple[str, str]] = []
     if args.together:
         groups.append((" + ".join(args.files), "\n".join(_read(f) for f in args.files)))

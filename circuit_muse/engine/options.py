@@ -3,12 +3,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import tempfile
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..errors import InputError
 from ..tools.sandbox import Limits, MiB
 from .screen import ScreenLimits
+
+WAVES_ENV = "CIRCUIT_MUSE_WAVES_DIR"
+
+
+def default_waves_dir() -> str:
+    """Where failing runs' waveforms are kept unless the caller says otherwise."""
+    return os.environ.get(WAVES_ENV) or os.path.join(tempfile.gettempdir(), "circuit_muse-waves")
+
 
 STAGES = ("extract", "screen", "parse", "lint", "synth", "simulate")
 LINTERS = ("iverilog", "verilator")
@@ -31,7 +41,7 @@ class VerifyOptions:
     seed: int = 1
     random_cycles: int = 200
     max_mismatches: int = 8
-    keep_vcd_dir: str | None = None
+    keep_vcd_dir: str | None = field(default_factory=lambda: default_waves_dir())
     params: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -82,14 +82,20 @@ class Testbench(ABC):
 
 
 
+MAX_WAVE_BYTES = 32 * 1024 * 1024
+
+
 def keep_waveform(ctx: SimContext, produced: list[Path]) -> str | None:
-    """Copy a failing run's waveform out of the sandbox (which is deleted afterwards) into keep_vcd_dir."""
+    """Copy a failing run's waveform out of the sandbox (which is deleted afterwards) into keep_vcd_dir.
+
+    Waveforms over MAX_WAVE_BYTES (a runaway loop dumping for seconds) are not kept.
+    """
     dest_dir = ctx.options.keep_vcd_dir
     for wave in produced:
-        if dest_dir and wave.exists() and wave.stat().st_size:
+        if dest_dir and wave.exists() and 0 < wave.stat().st_size <= MAX_WAVE_BYTES:
             dest = Path(dest_dir)
             dest.mkdir(parents=True, exist_ok=True)
-            target = dest / f"{ctx.top}-{ctx.nonce[:8]}{wave.suffix}"
+            target = dest / f"{ctx.top}-{ctx.nonce[3:15]}{wave.suffix}"
             shutil.copyfile(wave, target)
             return str(target)
     return None

@@ -13,7 +13,7 @@ import jinja2
 from ..engine.elaborate import ModuleInfo, elaborate
 from ..errors import TestbenchError
 from .base import IcarusBench, SimContext, SimOutcome, Testbench
-from .verilog_tb import run_icarus_bench
+from .verilog_tb import run_bench
 
 _CLOCK_NAMES = re.compile(r"^(clk|clock|i_clk|clk_i|aclk|ap_clk)$", re.I)
 _RESET_NAMES = re.compile(r"^(a?s?rst|a?s?reset|areset|arst|rst_n|rstn|reset_n|resetn|arst_n|aresetn|rst_ni|rst_i|nreset|n_rst)$", re.I)
@@ -100,4 +100,4 @@ class ReferenceTestbench(Testbench):
 
     def run(self, ctx: SimContext) -> SimOutcome:
         bench = self.prepare_icarus(ctx)
-        return run_icarus_bench(ctx, bench.files, bench.top, kind=self.kind)
+        return run_bench(ctx, bench.files, bench.top, kind=self.kind)
