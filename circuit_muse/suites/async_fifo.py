@@ -154,7 +154,7 @@ def _plan(width: int, depth: int, seed: int, nseg: int) -> dict[str, Any]:
                          "settle_ns": at(1.5 * slow + 0.5), "run_ns": at(s.run_ns),
                          "drain_ns": at((depth + 2) * s.tr * 1.2 + (STUCK_EDGES + 4) * slow + 2 * s.tw),
                          "w_start": w_start, "r_start": r_start})
-    return {"segments": rendered, "whex": "\n".join(wlines) + "\n", "rhex": "\n".join(rlines) + "\n",
+    return {"segments": rendered, "raw_segments": segs, "whex": "\n".join(wlines) + "\n", "rhex": "\n".join(rlines) + "\n",
             "nw": len(wlines), "nr": len(rlines)}
 
 
