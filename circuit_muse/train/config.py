@@ -71,7 +71,11 @@ class ModelSettings:
 
 @dataclass(frozen=True)
 class LoraSettings:
-    """LoRA shape. The defaults reproduce the original CircuitMuse run (47.59M trainable on Qwen2.5-VL-7B)."""
+    """LoRA shape. The defaults reproduce the original CircuitMuse run (47.59M trainable on Qwen2.5-VL-7B).
+
+    target_modules are matched as module-name suffixes (peft's rule). exclude_modules are module-path
+    components: "visual" leaves out everything below a module named visual (the Qwen2.5-VL vision tower).
+    """
 
     r: int = 16
     alpha: int = 16
@@ -288,7 +292,7 @@ def _coerce(value: Any, tp: Any, where: str, table: str, key: str) -> Any:
         return _coerce(value, args[0], where, table, key)
     if origin is tuple:
         inner = typing.get_args(tp)[0]
-        if isinstance(value, str if inner is str else ()):  # a single string where a list is expected
+        if inner is str and isinstance(value, str):  # one string where a list is expected
             value = [value]
         if not isinstance(value, list):
             raise InputError(f"{where}: [{table}] {key} must be a list, got {type(value).__name__} {value!r}")
