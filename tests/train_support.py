@@ -22,6 +22,8 @@ CHATML = (
     "{% endfor %}"
     "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
 )
+from circuit_muse.train.formatting import SYSTEM_PROMPT  # noqa: E402
+
 SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
 
 
@@ -34,7 +36,8 @@ def build_tokenizer(out_dir: Path, *, vocab_size: int = 600) -> Any:
     for line in DATA.read_text(encoding="utf-8").splitlines():
         rec = json.loads(line)
         texts += [rec["instruction"], rec["input"], rec["output"]]
-    texts.append("You are CircuitMuse, an expert digital design engineer. system user assistant")
+    # The real system prompt is in every conversation: let the tokenizer learn it, so prompts stay short.
+    texts += [SYSTEM_PROMPT] * 8 + ["system user assistant"]
     tk = Tokenizer(models.BPE())
     tk.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tk.decoder = decoders.ByteLevel()
@@ -127,7 +130,7 @@ dropout = 0.05
 [data]
 train = ["{DATA}"]
 eval_fraction = 0.34
-max_length = 512
+max_length = 1024
 
 [train]
 {train_table}

@@ -2,13 +2,11 @@
 from here so the model is asked in exactly the form it was trained on."""
 from __future__ import annotations
 
+from ..prompts import system_prompt
 from .records import Record
 
-SYSTEM_PROMPT = (
-    "You are CircuitMuse, an expert digital design engineer. "
-    "Write correct, synthesizable Verilog that lints cleanly, debug RTL, explain hardware behaviour, "
-    "and write SystemVerilog assertions. Put code in a single ```verilog fenced block."
-)
+# One system prompt for training and inference: the repair loop asks with exactly this text.
+SYSTEM_PROMPT = system_prompt()
 
 Message = dict[str, str]
 
