@@ -68,7 +68,7 @@ class CounterSuite(CycleSuite):
     presets: ClassVar[dict[str, str]] = {
         "basic": "up",
         "enable": "up-en",
-        "updown": "updown-en",
+        "updown_en": "updown-en",
         "updown_load": "updown-load",
         "saturating": "up-en-sat",
         "modulo": "up-en-mod",
