@@ -17,7 +17,7 @@ export PYTHONPATH=/tmp/site
 'transformers', transformers.__version__, 'peft', peft.__version__, 'bitsandbytes', bitsandbytes.__version__,
 'hub', h.__version__, 'gpu', torch.cuda.get_device_name(0))"
 } 2>&1 | tee "$OUT/env.txt"
-[ -n "${SKIP_TESTS:-}" ] || timeout "${TEST_TIMEOUT:-180}" python3 -m pytest tests/test_models_gpu.py -v -p no:cacheprovider -rA \
+[ -n "${SKIP_TESTS:-}" ] || CIRCUIT_MUSE_GPU_TESTS=1 timeout "${TEST_TIMEOUT:-180}" python3 -m pytest tests/test_models_gpu.py -v -p no:cacheprovider -rA \
   -W ignore::FutureWarning 2>&1 | tee "$OUT/pytest_gpu.txt"
 echo "pytest exit: ${PIPESTATUS[0]}" | tee -a "$OUT/pytest_gpu.txt"
 timeout "${BENCH_TIMEOUT:-390}" python3 benchmarks/generation_speed.py --out "$OUT" "$@" 2>&1 \
