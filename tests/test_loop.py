@@ -133,3 +133,21 @@ def test_feedback_is_capped() -> None:
     rep = cm.verify(wide, use_cache=False)
     fb = build_feedback(rep)
     assert not rep.passed and len(fb.text) <= MAX_CHARS and len(fb.diagnostics) <= 6
+
+
+@pytest.mark.model
+def test_loop_runs_on_the_hf_backend_with_the_stage4_folder_shape() -> None:
+    """The loop drives a local Hugging Face folder shaped like qwen_verilog_stage4_final (a tiny random
+    model, so its text is not Verilog): every round is generated, verified and fed back, budget honoured."""
+    from tests.support.tiny_models import tiny_models
+
+    tiny = tiny_models()
+    model = cm.get_model(f"hf:{tiny.qwen_verilog_stage4_final}", base_model=str(tiny.qwen25vl))
+    seen: list[str] = []
+    result = generate_verified("Design a 4-bit counter.", model=model, testbench=ReferenceTestbench(GOOD),
+                               samples=2, max_rounds=2, seed=0, max_new_tokens=24, on_event=lambda e: seen.append(e.type))
+    assert not result.passed and result.rounds_used == 2 and len(result.rounds) == 4
+    assert all(c.completion_tokens > 0 for c in result.rounds)
+    assert result.report.category is cm.Category.NO_CODE
+    assert len(result.feedback) == 1 and "no_code" in result.feedback[0]
+    assert seen.count("round_started") == 2 and "token" in seen and seen[-1] == "done"

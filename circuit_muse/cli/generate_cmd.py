@@ -6,7 +6,9 @@ import json
 import sys
 from pathlib import Path
 
+from ..errors import InputError
 from ..loop import generate_verified
+from ..models.registry import get_model
 from ..loop.events import Event
 
 
@@ -16,6 +18,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                                    "the model, and print the best design. Exit 0 only if it passed.")
     p.add_argument("prompt", help="what to build, in plain English (use '-' to read it from stdin)")
     p.add_argument("--model", help="hf:PATH or openai:BASE_URL#MODEL (default: $CIRCUIT_MUSE_MODEL)")
+    p.add_argument("--model-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="backend option, e.g. device=cpu, quantization=nf4, base_model=PATH, timeout_s=60")
     p.add_argument("--testbench", metavar="PATH", help="cocotb module or self-checking Verilog bench "
                                                         "(replaces the matched family suite)")
     p.add_argument("--rounds", type=int, default=4, help="repair rounds (default 4)")
@@ -63,10 +67,21 @@ class _Progress:
         self.out.flush()
 
 
+def _model_options(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise InputError(f"--model-option {item!r}: expected KEY=VALUE, e.g. --model-option device=cpu")
+        out[key] = value
+    return out
+
+
 def run(args: argparse.Namespace) -> int:
     prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
     progress = None if (args.json or args.quiet) else _Progress()
-    result = generate_verified(prompt, model=args.model, testbench=args.testbench, max_rounds=args.rounds,
+    model = get_model(args.model, **_model_options(args.model_option))
+    result = generate_verified(prompt, model=model, testbench=args.testbench, max_rounds=args.rounds,
                                samples=args.samples, temperature=args.temperature, seed=args.seed,
                                on_event=progress, task=args.task, max_tokens=args.max_tokens,
                                max_seconds=args.max_seconds, max_new_tokens=args.max_new_tokens)
