@@ -8,8 +8,8 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..loop import generate_verified
-from ..models.registry import get_model
 from ..loop.events import Event
+from ..models.registry import get_model
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
