@@ -40,7 +40,7 @@ class Feedback:
     mismatch_rows: int = 0
 
 
-def _diag_lines(report: VerificationReport) -> list[str]:
+def _diag_lines(report: VerificationReport, *, skip_summaries: bool = False) -> list[str]:
     failed = report.first_failure
     if failed is None:
         return []
@@ -49,6 +49,8 @@ def _diag_lines(report: VerificationReport) -> list[str]:
     # Diagnostics in the design first, in source order; each distinct message once.
     errors.sort(key=lambda d: (d.line is None, d.line or 0))
     for d in errors:
+        if skip_summaries and d.line is None and d.category is Category.MISMATCH:
+            continue  # the failing-cycle table and its summary line say it better
         key = (d.line, d.message)
         if key in seen:
             continue
@@ -91,8 +93,8 @@ def _mismatch_table(report: VerificationReport) -> tuple[str, int, str]:
 def build_feedback(report: VerificationReport) -> Feedback:
     """The repair message for a failed report (never called for a passing one)."""
     failed = report.first_failure
-    diags = _diag_lines(report)
     table, nrows, summary = _mismatch_table(report)
+    diags = _diag_lines(report, skip_summaries=bool(table or summary))
     text = render("repair.j2",
         category=report.category.value, stage=failed.name if failed else None, diagnostics=diags,
         mismatches=table, summary=summary, hint=HINTS.get(report.category, "Re-read the specification."))
