@@ -93,27 +93,7 @@ def test_parameterised_contract_is_elaborated_with_its_parameters() -> None:
     assert report.stage("parse").passed, report.stage("parse").diagnostics
 
 
-VE_TB = """`timescale 1ps/1ps
-module tb;
-  reg clk = 0, rst_n = 0, en = 0;
-  wire [3:0] q;
-  integer errors = 0, samples = 0;
-  reg [3:0] model = 0;
-  counter dut(.clk(clk), .rst_n(rst_n), .en(en), .q(q));
-  always #5 clk = ~clk;
-  initial begin
-    #12 rst_n = 1;
-    repeat (50) begin
-      @(negedge clk) en = $random;
-      @(posedge clk) #1 if (en) model = model + 1;
-      samples = samples + 1;
-      if (q !== model) errors = errors + 1;
-    end
-    $display("Mismatches: %0d in %0d samples", errors, samples);
-    $finish;
-  end
-endmodule
-"""
+VE_TB = (DESIGNS.parent.parent / "testbenches" / "counter_tb.sv").read_text()
 
 
 def test_verilogeval_style_bench_pass_and_fail() -> None:
@@ -121,7 +101,7 @@ def test_verilogeval_style_bench_pass_and_fail() -> None:
     assert cm.verify(GOOD, testbench=tb, use_cache=False).passed
     bad = cm.verify((DESIGNS / "bad_mismatch.v").read_text(), testbench=tb, use_cache=False)
     assert bad.category is cm.Category.MISMATCH
-    assert bad.stage("simulate").simulation.samples == 50
+    assert bad.stage("simulate").simulation.samples == 60
 
 
 def test_bench_that_never_reports_is_a_crash_not_a_pass() -> None:
@@ -166,4 +146,4 @@ def test_verilog_bench_on_verilator_binary() -> None:
     good = cm.verify(GOOD, testbench=tb, options=opts, use_cache=False)
     assert good.passed and good.stage("simulate").simulation.simulator == "verilator"
     bad = cm.verify((DESIGNS / "bad_mismatch.v").read_text(), testbench=tb, options=opts, use_cache=False)
-    assert bad.category is cm.Category.MISMATCH and bad.stage("simulate").simulation.samples == 50
+    assert bad.category is cm.Category.MISMATCH and bad.stage("simulate").simulation.samples == 60
