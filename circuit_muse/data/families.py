@@ -34,6 +34,10 @@ class FamilyConfig:
         ps = ",".join(f"{k}={v}" for k, v in self.params)
         return f"{self.family}/{self.variant}/{ps}/{'p' if self.parameterized else 'f'}"
 
+    def point_key(self) -> str:
+        """(family, variant, params) without the HDL style and parameterization: what train/eval split on."""
+        return f"{self.family}/{self.variant}/" + ",".join(f"{k}={v}" for k, v in self.params)
+
     def record_params(self) -> dict[str, Any]:
         return {"variant": self.variant, **self.pdict, "parameterized": self.parameterized}
 
@@ -99,6 +103,8 @@ def module_name(cfg: FamilyConfig) -> str:
     c, p = cfg.choices(), cfg.pdict
     if cfg.family == "register":
         return "shift_reg" if c["kind"] == "shift" else ("dff" if p["WIDTH"] == 1 else "register")
+    if cfg.family == "axi_lite":
+        return "axi_lite_regs"
     return cfg.family
 
 
@@ -170,7 +176,7 @@ def render_counter(cfg: FamilyConfig) -> str:
     decl = []
     if ov == "mod":
         decl.append("    localparam [WIDTH-1:0] LAST = MODULO[WIDTH-1:0] - 1'b1;")
-    if ov == "sat":
+    if ov == "sat" and d != "down":
         decl.append("    localparam [WIDTH-1:0] MAX_COUNT = {WIDTH{1'b1}};")
 
     def up_expr() -> str:
@@ -666,12 +672,15 @@ def _params_for(family: str, variant: str, rng: random.Random) -> dict[str, int]
         return {"N": rng.choice((2, 3, 4, 4, 5, 8))}
     if family == "async_fifo":
         return {"WIDTH": rng.choice((8, 16, 32)), "DEPTH": rng.choice((4, 8, 16, 32))}
+    if family == "axi_lite":
+        aw = rng.choice((4, 5, 6, 8))
+        return {"ADDR_WIDTH": aw, "N_REGS": rng.randint(1, 1 << (aw - 2))}
     return {}
 
 
 # How many training design points per family (each becomes one generate record; a few also feed debug).
-TRAIN_COUNTS = {"register": 16, "counter": 34, "fifo": 26, "arbiter": 16, "async_fifo": 5}
-EVAL_COUNTS = {"register": 4, "counter": 8, "fifo": 6, "arbiter": 4, "async_fifo": 2}
+TRAIN_COUNTS = {"register": 16, "counter": 30, "fifo": 24, "arbiter": 16, "async_fifo": 5, "axi_lite": 4}
+EVAL_COUNTS = {"register": 4, "counter": 8, "fifo": 6, "arbiter": 4, "async_fifo": 2, "axi_lite": 2}
 
 
 def split_configs(seed: int = 2024) -> tuple[list[FamilyConfig], list[FamilyConfig]]:
@@ -679,9 +688,9 @@ def split_configs(seed: int = 2024) -> tuple[list[FamilyConfig], list[FamilyConf
     rng = random.Random(seed)
     train: list[FamilyConfig] = []
     evals: list[FamilyConfig] = []
-    for family in ("register", "counter", "fifo", "arbiter", "async_fifo"):
-        if family == "async_fifo":
-            variants = ["default"] * 40
+    for family in ("register", "counter", "fifo", "arbiter", "async_fifo", "axi_lite"):
+        if family in ("async_fifo", "axi_lite"):
+            variants = ["default" if family == "async_fifo" else "slverr"] * 40
         else:
             variants = _all_variants(family)
             rng.shuffle(variants)
@@ -694,7 +703,7 @@ def split_configs(seed: int = 2024) -> tuple[list[FamilyConfig], list[FamilyConf
             i += 1
             params = _params_for(family, v, rng)
             cfg = FamilyConfig(family, v, tuple(sorted(params.items())),
-                               parameterized=family in ("fifo", "async_fifo") or rng.random() < 0.7,
+                               parameterized=family in ("fifo", "async_fifo", "axi_lite") or rng.random() < 0.7,
                                style=rng.choice("ab"))
             k = f"{family}/{v}/{sorted(params.items())}"
             if k in seen:
@@ -734,7 +743,9 @@ def family_bugs(cfg: FamilyConfig, text: str) -> list[Bug]:
     c = cfg.choices()
     rst, low, is_async = _rst(c)
     bugs: list[Bug] = []
-    if is_async:
+    # a combinational arbiter's grant is unchecked during reset, so a late (synchronous) reset is not a bug there
+    comb_arbiter = cfg.family == "arbiter" and c.get("output") == "comb"
+    if is_async and not comb_arbiter:
         bugs.append(Bug("async-reset-missing", f"always @({_sens('clk', rst, low, True)})",
                         "always @(posedge clk)",
                         f"the block ignores `{rst}` between clock edges: outputs stay stale after reset is asserted "
@@ -831,11 +842,12 @@ def family_bugs(cfg: FamilyConfig, text: str) -> list[Bug]:
                             "lowest priority next; leaving the pointer on the winner lets it win again forever."))
         else:
             if cfg.style == "a":
-                bugs.append(Bug("priority-reversed", "req & (~req + {{(N-1){1'b0}}, 1'b1})",
-                                "req & ~(req - {{(N-1){1'b0}}, 1'b1})",
-                                "with several requests, the grant is not one-hot or goes to the wrong requester",
-                                "`req & (~req + 1)` isolates the lowest set bit (req[0] has top priority). The "
-                                "mutated expression does not isolate a single bit."))
+                bugs.append(Bug("lowest-bit-isolation", "req & (~req + {{(N-1){1'b0}}, 1'b1})",
+                                "req & ~(req + {{(N-1){1'b0}}, 1'b1})",
+                                "requests are often not granted at all",
+                                "The lowest set bit is isolated with the two's complement, `req & (~req + 1)` "
+                                "(that is `req & -req`). `~(req + 1)` is a different value: for req = 0110 it "
+                                "gives 1000, so the AND is zero and nobody is granted. Negate first, then add one."))
             else:
                 bugs.append(Bug("priority-reversed", "for (k = N - 1; k >= 0; k = k - 1) begin",
                                 "for (k = 0; k < N; k = k + 1) begin",
@@ -852,4 +864,20 @@ def family_bugs(cfg: FamilyConfig, text: str) -> list[Bug]:
                         "reading an empty FIFO returns garbage and corrupts the order",
                         "The read pointer advances on `rd_en` even while `rempty` is 1, so it passes the write "
                         "pointer (underflow). Qualify the increment with `~rempty`."))
+    elif cfg.family == "axi_lite":
+        bugs = [b for b in bugs if b.name != "reset-polarity"]
+        bugs.append(Bug("strobe-ignored", "                        if (wr_strb[b])\n", "",
+                        "partial writes overwrite the whole register",
+                        "The byte-lane loop writes every byte regardless of WSTRB, so a write with some strobes low "
+                        "clobbers bytes the master meant to keep. Write byte lane b only when `wr_strb[b]` is 1."))
+        bugs.append(Bug("slverr-missing", "s_axi_bresp  <= wr_ok ? RESP_OKAY : RESP_SLVERR;",
+                        "s_axi_bresp  <= RESP_OKAY;",
+                        "writes to unmapped addresses report OKAY",
+                        "The write response is always OKAY. Out-of-range writes must complete with SLVERR (2'b10) "
+                        "so the master can detect the bad access; select the response with `wr_ok`."))
+        bugs.append(Bug("rvalid-not-held", "        end else if (s_axi_rvalid && s_axi_rready) begin\n            s_axi_rvalid <= 1'b0;",
+                        "        end else begin\n            s_axi_rvalid <= 1'b0;",
+                        "read data is lost when the master applies back-pressure on R",
+                        "RVALID is cleared one cycle after it rises even if RREADY is low. AXI requires RVALID (and "
+                        "RDATA/RRESP) to be held until the handshake: clear it only when `s_axi_rvalid && s_axi_rready`."))
     return [b for b in bugs if b.apply(text) is not None and b.apply(text) != text]
