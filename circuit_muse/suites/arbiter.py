@@ -115,6 +115,12 @@ class ArbiterSuite(CycleSuite):
                           rst=rst, low=low, is_async=is_async, rr=c["policy"] == "rr",
                           registered=c["output"] == "reg")
 
+    def observation(self) -> dict[str, str]:
+        if self.choices["output"] == "reg":
+            return {}
+        rst = self.spec.reset or ""
+        return {"gnt": rst if self.spec.reset_active_low else f"!{rst}"}
+
     def new_model(self) -> ArbiterModel:
         return ArbiterModel(self.spec)
 

@@ -80,7 +80,8 @@ class AsyncFifoSuite(Suite):
         beh = ("Two unrelated clocks: the write side runs on `wclk`, the read side on `rclk`; their frequencies "
                "and phases are arbitrary.",
                "`wrst_n` (write domain) and `rrst_n` (read domain) are asynchronous, active-low resets; the test "
-               "asserts both together. After reset the FIFO is empty: `rempty`=1, `wfull`=0.",
+               "asserts both together. While in reset and after it the FIFO is empty: `rempty`=1, `wfull`=0, "
+               "taking effect at once when the resets are asserted (no clock edge needed).",
                "A write happens on a rising `wclk` edge where `wr_en` is 1 and `wfull` is 0; `wr_en` while `wfull` "
                "is 1 is ignored.",
                "A read happens on a rising `rclk` edge where `rd_en` is 1 and `rempty` is 0; `rd_en` while `rempty` "
@@ -88,12 +89,20 @@ class AsyncFifoSuite(Suite):
                "First-word-fall-through read: whenever `rempty` is 0, `rd_data` shows the oldest word; a read "
                "moves on to the next word.",
                "Pass pointers between the domains as Gray code (one extra bit to tell full from empty) through "
-               "two-flop synchronizers.",
+               "two-flop synchronizers; `wfull` and `rempty` are registers (computed from the synchronized "
+               "pointer, updated on their own clock).",
+               "Every flop, the synchronizers included, is reset asynchronously by its domain's reset: a reset "
+               "pulse shorter than a clock period must still leave the FIFO empty.",
                f"Words come out exactly once, in the order written (no loss, duplication or reordering).")
         timing = ("`wfull` belongs to the write domain and `rempty` to the read domain; each may be pessimistic "
                   "(stay asserted a few cycles after the other side moved) but must never be optimistic: no write "
                   f"accepted while {d} words are stored, no read while none are.",
-                  f"A flag that is pessimistic must clear within {STUCK_EDGES - 1} edges of its own clock.",
+                  f"A flag that is pessimistic must clear within {STUCK_EDGES - 1} edges of its own clock; `wfull` "
+                  f"may only be 1 with room in the FIFO within {STUCK_EDGES} `wclk` cycles of a read (and `rempty` "
+                  f"only be 1 with data within {STUCK_EDGES} `rclk` cycles of a write).",
+                  "A change crosses two synchronizer flops and then the flag register: after a write into an empty "
+                  "FIFO, `rempty` stays 1 at the next 3 rising `rclk` edges; after a read from a full FIFO, `wfull` "
+                  "stays 1 at the next 3 rising `wclk` edges.",
                   "Outputs are sampled just before each rising edge of their own clock.")
         return Spec(family=self.family, variant=self.variant, params=dict(self.params), contract=contract,
                     title=f"an asynchronous (dual-clock) FIFO of {d} words of {w} bits", behaviour=beh,
@@ -103,6 +112,9 @@ class AsyncFifoSuite(Suite):
     def reference_rtl(self) -> str:
         return render_rtl("async_fifo.v.j2", module=self.contract.module, WIDTH=self.params["WIDTH"],
                           DEPTH=self.params["DEPTH"])
+
+    def observation(self) -> dict[str, str]:
+        return {"rd_data": "!rempty"}
 
     # ----- stimulus ----------------------------------------------------------------------------------
     def plan(self, seed: int, segments: int) -> dict[str, Any]:
@@ -151,10 +163,18 @@ def _plan(width: int, depth: int, seed: int, nseg: int) -> dict[str, Any]:
             d, now = target - now, target
             return _ns(d)
         rendered.append({"tw": s.tw, "tr": s.tr, "offset": at(1.0), "reset_ns": at(3 * slow),
-                         "settle_ns": at(1.5 * slow + 0.5), "run_ns": at(s.run_ns),
+                         "settle_ns": at(1.5 * slow + 0.5), "quiet_ns": at((STUCK_EDGES + 4) * slow),
+                         "run_ns": at(s.run_ns),
                          "drain_ns": at((depth + 2) * s.tr * 1.2 + (STUCK_EDGES + 4) * slow + 2 * s.tw),
                          "w_start": w_start, "r_start": r_start})
-    return {"segments": rendered, "raw_segments": segs, "whex": "\n".join(wlines) + "\n", "rhex": "\n".join(rlines) + "\n",
+    tw, tr = 4.02, 12.53  # fast write, slow read: half periods 2010 ps (even) and 6265 ps (odd multiple of 5)
+    slow = tr
+    final = {"tw": tw, "tr": tr, "reset_ns": at(3 * slow),
+             "fill_ns": at((depth + STUCK_EDGES + 4) * tw + 4 * slow),
+             "drain_ns": at((depth + STUCK_EDGES + 4) * tr + 4 * slow),
+             "one_ns": at((STUCK_EDGES + 4) * slow),
+             "readonly_ns": at((STUCK_EDGES + 4) * slow)}
+    return {"segments": rendered, "final": final, "raw_segments": segs, "whex": "\n".join(wlines) + "\n", "rhex": "\n".join(rlines) + "\n",
             "nw": len(wlines), "nr": len(rlines)}
 
 
@@ -163,4 +183,5 @@ def _bench(suite: AsyncFifoSuite, top: str, seed: int, nseg: int) -> str:
     plan = suite.plan(seed, nseg)
     return jinja_env().get_template("async_fifo_tb.sv.j2").render(
         W=suite.params["WIDTH"], D=suite.params["DEPTH"], K=STUCK_EDGES, sb=1 << 16, top=top,
-        params=suite.contract.params, nw=plan["nw"], nr=plan["nr"], segments=plan["segments"])
+        params=suite.contract.params, nw=plan["nw"], nr=plan["nr"], segments=plan["segments"],
+        final=plan["final"])

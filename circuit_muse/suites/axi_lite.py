@@ -37,14 +37,15 @@ class Txn:
     idle: int = 0
     exp_data: int = 0
     exp_resp: int = OKAY
+    more: int = 0       # 1: the next transaction (same kind) overlaps this one
 
     def hex(self) -> str:
         word = 0
-        for val, bits in ((0 if self.write else 1, 4), (self.addr, 32), (self.data, 32), (self.strb, 4),
+        for val, bits in ((self.more, 4), (0 if self.write else 1, 4), (self.addr, 32), (self.data, 32), (self.strb, 4),
                           (self.d_aw, 8), (self.d_w, 8), (self.d_b, 8), (self.d_ar, 8), (self.d_r, 8),
                           (self.idle, 8), (self.exp_data, 32), (self.exp_resp, 4)):
             word = (word << bits) | (val & ((1 << bits) - 1))
-        return f"{word:039x}"
+        return f"{word:040x}"
 
 
 class RegFileModel:
@@ -108,9 +109,11 @@ class AxiLiteSuite(Suite):
                "order (W may arrive before AW), then answers on B. For each byte lane i with `s_axi_wstrb[i]`=1 "
                "the register byte is written; other bytes keep their value.",
                f"Addresses at or above 0x{span:x} are out of range: writes change nothing and answer "
-               f"`bresp`=2'b10 (SLVERR); reads answer `rresp`=2'b10 (rdata unchecked). In range: 2'b00 (OKAY).",
+               f"`bresp`=2'b10 (SLVERR); reads answer `rresp`=2'b10 with `rdata`=0. In range: 2'b00 (OKAY).",
                "Read: after the AR handshake the slave answers on R with the register value.",
-               "One transaction at a time: the master waits for B (or R) before the next one.")
+               "The master may present the next address before the previous response arrives (several "
+               "transactions outstanding); the slave may stall it with AWREADY/WREADY/ARREADY, and must answer in "
+               "order.")
         timing = ("Handshake: a transfer happens on a rising edge where VALID and READY are both 1. The slave may "
                   "choose when to raise its READY signals, and the master never waits for READY before raising "
                   "VALID.",
@@ -119,6 +122,7 @@ class AxiLiteSuite(Suite):
                   "low for several cycles (back-pressure).",
                   "BVALID may only rise after both the AW and the W handshakes; RVALID only after the AR handshake.",
                   f"No deadlock: each transaction must complete within {TIMEOUT_CYCLES} cycles.",
+                  "BRESP is only checked while BVALID is 1, RDATA/RRESP only while RVALID is 1.",
                   "The testbench changes inputs away from the clock edge and samples outputs just before each "
                   "rising edge.")
         return Spec(family=self.family, variant=self.variant, params=dict(self.params), contract=contract,
@@ -129,6 +133,9 @@ class AxiLiteSuite(Suite):
     def reference_rtl(self) -> str:
         return render_rtl("axi_lite.v.j2", module=self.contract.module, ADDR_WIDTH=self.params["ADDR_WIDTH"],
                           N_REGS=self.params["N_REGS"])
+
+    def observation(self) -> dict[str, str]:
+        return {"s_axi_bresp": "s_axi_bvalid", "s_axi_rdata": "s_axi_rvalid", "s_axi_rresp": "s_axi_rvalid"}
 
     def transactions(self, seed: int, n: int) -> list[Txn]:
         return list(_transactions(self.params["ADDR_WIDTH"], self.params["N_REGS"], seed, n))
@@ -187,7 +194,27 @@ def _transactions(aw: int, n_regs: int, seed: int, n: int) -> tuple[Txn, ...]:
     wr(4, 0x9ABCDEF0, 0xF, d_aw=0, d_w=0, d_b=0, idle=0)   # back to back, ready before valid
     rd(4, d_ar=0, d_r=0, idle=0)
     rd(4, d_ar=0, d_r=1, idle=0)
+    # overlapped pairs: the second address is presented before the first response (several outstanding)
+    for k in range(3):
+        a0, a1 = 4 * (k % n_regs), 4 * ((k + 1) % n_regs)
+        wr(a0, 0x01020304 * (k + 1), 0xF, d_aw=0, d_w=3 + k, d_b=2, more=1)
+        wr(a1, 0xA0B0C0D0 ^ k, 0xF, d_aw=0, d_w=0, d_b=k)
+        rd(a0, d_ar=0, d_r=3, more=1)
+        rd(a1, d_ar=0, d_r=k)
+    wr(0, 0xFFFF0000, 0xC, d_aw=0, d_w=0, d_b=4, more=1)     # same register twice: order matters
+    wr(0, 0x0000FFFF, 0x3, d_aw=0, d_w=2, d_b=0)
+    rd(0)
     while len(out) < n:
+        if rng.random() < 0.1:  # an overlapped pair of writes or reads
+            a0, a1 = 4 * rng.randrange(n_regs), 4 * rng.randrange(n_regs)
+            if rng.random() < 0.5:
+                wr(a0, rng.getrandbits(32), rng.randrange(16), d_aw=rng.choice([0, 2]), d_w=rng.choice([0, 1, 4]),
+                   d_b=rng.choice([0, 3]), more=1)
+                wr(a1, rng.getrandbits(32), 0xF, d_aw=rng.choice([0, 1]), d_w=rng.choice([0, 2]), d_b=rng.choice([0, 2]))
+            else:
+                rd(a0, d_ar=0, d_r=rng.choice([0, 3]), more=1)
+                rd(a1, d_ar=rng.choice([0, 1]), d_r=rng.choice([0, 2]))
+            continue
         d = {"d_aw": rng.choice([0, 0, 1, 2, 4]), "d_w": rng.choice([0, 0, 1, 3, 5]),
              "d_b": rng.choice([0, 0, 1, 2, 6]), "d_ar": rng.choice([0, 0, 1, 3]),
              "d_r": rng.choice([0, 0, 1, 2, 6]), "idle": rng.choice([0, 0, 0, 1, 3])}

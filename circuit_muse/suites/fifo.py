@@ -139,6 +139,9 @@ class FifoSuite(CycleSuite):
                           rst=rst, low=low, is_async=is_async, fwft=c["read"] == "fwft",
                           count=c["count"] == "count", almost=c["almost"] == "almost")
 
+    def observation(self) -> dict[str, str]:
+        return {"rd_data": "!empty"} if self.choices["read"] == "fwft" else {}
+
     def new_model(self) -> FifoModel:
         return FifoModel(self.spec)
 

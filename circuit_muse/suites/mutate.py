@@ -236,21 +236,62 @@ def _rename(source: str, old: str, new: str) -> str:
     return re.sub(rf"^(\s*module\s+){re.escape(old)}\b", rf"\g<1>{new}", source, flags=re.M)
 
 
-def equivalent(reference: str, mutant: str, top: str, *, seq: int = 12, multi_clock: bool = False,
-               timeout_s: float = 60.0) -> tuple[bool | None, str]:
-    """(True, how) when Yosys proves the mutant equivalent to the reference; (False/None, why) otherwise."""
-    gold, gate = _rename(reference, top, "cm_gold"), _rename(mutant, top, "cm_gate")
-    prep = "proc; opt_clean; memory -nomap; memory_map; opt_clean; async2sync;" + (" clk2fflogic;" if multi_clock else
-                                                                                  " dffunmap;")
-    scripts = [
+def _view(contract: Any, inner: str, name: str, observation: dict[str, str]) -> str:
+    """A wrapper that shows the design's outputs only where the spec defines them (0 elsewhere)."""
+    outs = {p.name for p in contract.outputs}
+    decl = [f"    {p.direction} {'[' + str(p.width - 1) + ':0] ' if p.width > 1 else ''}{p.name}" for p in contract.ports]
+    body = []
+    for p in contract.outputs:
+        body.append(f"    wire {'[' + str(p.width - 1) + ':0] ' if p.width > 1 else ''}{p.name}_r;")
+    conns = ", ".join(f".{p.name}({p.name}_r)" if p.name in outs else f".{p.name}({p.name})" for p in contract.ports)
+    body.append(f"    {inner} u ({conns});")
+    for p in contract.outputs:
+        cond = observation.get(p.name)
+        if cond:
+            cond = re.sub(r"\b(" + "|".join(map(re.escape, outs)) + r")\b", r"\1_r", cond)
+            body.append(f"    assign {p.name} = ({cond}) ? {p.name}_r : {p.width}'d0;")
+        else:
+            body.append(f"    assign {p.name} = {p.name}_r;")
+    return f"module {name} (\n" + ",\n".join(decl) + "\n);\n" + "\n".join(body) + "\nendmodule\n"
+
+
+def equivalent(reference: str, mutant: str, contract: Any, *, observation: dict[str, str] | None = None,
+               seq: int = 12, multi_clock: bool = False, timeout_s: float = 30.0) -> tuple[bool | None, str]:
+    """(True, how) when Yosys proves the mutant equivalent to the reference, as seen through the spec's
+    observation (outputs compared only where the spec defines them); (None, why) otherwise."""
+    top = contract.module
+    gold = _rename(reference, top, "cm_gold") + _view(contract, "cm_gold", "cm_view_gold", observation or {})
+    gate = _rename(mutant, top, "cm_gate") + _view(contract, "cm_gate", "cm_view_gate", observation or {})
+    prep = ("hierarchy; proc; flatten; opt_clean; memory -nomap; memory_map; opt_clean; async2sync;"
+            + (" clk2fflogic;" if multi_clock else " dffunmap;"))
+    if multi_clock:
+        # Two clock domains: a structural proof. equiv_make pairs registers by name (the operators never touch a
+        # clock net, so paired registers share clock and reset); equiv_induct then proves that every register's
+        # next state and every output are equal whenever all paired registers and inputs are equal. That holds
+        # for each register at its own clock edge, so the designs are equivalent under any clocking.
+        prep = "hierarchy; proc; flatten; opt_clean; memory -nomap; memory_map; opt_clean; async2sync;"
+        scripts = [("equiv_make+equiv_induct (register-matched, any clocking)",
+                    f"read_verilog -sv gold.v; read_verilog -sv gate.v; {prep} "
+                    "equiv_make cm_view_gold cm_view_gate cm_equiv; hierarchy -top cm_equiv; equiv_simple -seq 1; "
+                    "equiv_induct; equiv_status -assert")]
+    else:
+        scripts = _single_clock_scripts(prep, seq)
+    return _prove(gold, gate, scripts, timeout_s)
+
+
+def _single_clock_scripts(prep: str, seq: int) -> list[tuple[str, str]]:
+    return [
         ("equiv_induct", f"read_verilog -sv gold.v; read_verilog -sv gate.v; {prep} "
-                         f"equiv_make cm_gold cm_gate cm_equiv; hierarchy -top cm_equiv; equiv_simple -seq {seq}; "
-                         f"equiv_induct -seq {seq}; equiv_status -assert"),
+                         f"equiv_make cm_view_gold cm_view_gate cm_equiv; hierarchy -top cm_equiv; "
+                         f"equiv_simple -seq {seq}; equiv_induct -seq {seq}; equiv_status -assert"),
         ("miter+sat -tempinduct", f"read_verilog -sv gold.v; read_verilog -sv gate.v; {prep} "
-                                  "miter -equiv -flatten -make_assert -ignore_gold_x cm_gold cm_gate cm_miter; "
-                                  f"hierarchy -top cm_miter; sat -verify -tempinduct -prove-asserts -set-init-zero "
-                                  f"-seq 1 -maxsteps {seq * 3} cm_miter"),
+                                  "miter -equiv -flatten -make_assert -ignore_gold_x cm_view_gold cm_view_gate "
+                                  f"cm_miter; hierarchy -top cm_miter; sat -verify -tempinduct -prove-asserts "
+                                  f"-set-init-zero -seq 1 -maxsteps {seq * 3} cm_miter"),
     ]
+
+
+def _prove(gold: str, gate: str, scripts: list[tuple[str, str]], timeout_s: float) -> tuple[bool | None, str]:
     limits = sandbox.Limits(wall_s=timeout_s, cpu_s=int(timeout_s) + 5, address_space=4096 * sandbox.MiB)
     notes = []
     with sandbox.workdir(prefix="cm-equiv-") as work:
@@ -274,8 +315,13 @@ def score(suite: Any, *, tier: str = "both", check_equivalence: bool = True, opt
 
     invalid: the mutant does not compile with the bench (not counted). score = killed / (killed + survived).
     """
+    from ..engine.options import VerifyOptions
     from ..report import Category
+    from ..tools.sandbox import Limits, MiB
     from .registry import run_suite
+
+    if options is None:  # mutants that loop forever are killed by a short limit, not the 20 s default
+        options = VerifyOptions(sim_limits=Limits(wall_s=6, cpu_s=6, address_space=4096 * MiB, file_size=64 * MiB))
 
     ref = suite.reference_rtl()
     sva = suite.family == "assertion"
@@ -301,7 +347,7 @@ def score(suite: Any, *, tier: str = "both", check_equivalence: bool = True, opt
             if sva:
                 m.detail["equivalence"] = "not checked: Yosys 0.23 cannot read concurrent SVA"
             else:
-                proved, how = equivalent(ref, m.source, suite.contract.module,
+                proved, how = equivalent(ref, m.source, suite.contract, observation=suite.observation(),
                                          multi_clock=suite.family == "async_fifo")
                 m.detail["equivalence"] = how
                 if proved:
