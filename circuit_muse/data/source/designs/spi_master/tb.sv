@@ -17,6 +17,14 @@ module tb;
 
     always #5 clk = ~clk;
 
+    // watchdog: a design that never finishes a transfer fails instead of hanging the simulator
+    initial begin
+        #(200000);
+        $display("CM_MISMATCH signal=timeout exp=finished got=stuck");
+        $display("CM_RESULT pass=%0d fail=%0d", pass, fail + 1);
+        $finish;
+    end
+
     // slave model
     always @(negedge cs_n) begin rises = 0; slave_rx = 8'h00; miso = slave_tx[7]; end
     realtime mosi_changed = 0, rise_t = 0;

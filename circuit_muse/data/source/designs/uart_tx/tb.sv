@@ -16,6 +16,14 @@ module tb;
 
     always #5 clk = ~clk;
 
+    // watchdog: a design that never finishes a transfer fails instead of hanging the simulator
+    initial begin
+        #(400000);
+        $display("CM_MISMATCH signal=timeout exp=finished got=stuck");
+        $display("CM_RESULT pass=%0d fail=%0d", pass, fail + 1);
+        $finish;
+    end
+
     // receiver model
     initial begin
         forever begin
