@@ -24,6 +24,7 @@ def test_every_record_reads_with_the_training_schema(records) -> None:
     again = read_records(DATASET_PATH)
     assert len(again) == len(records) >= 300
     assert len({r.id for r in records}) == len(records)
+    assert len({r.instruction for r in records}) == len(records)       # every prompt is phrased differently
 
 
 def test_spread_over_tasks_stages_and_families(records) -> None:

@@ -25,7 +25,7 @@ from . import prompts as P
 from .check import CheckResult, check_records, design_plan, family_key, summarize
 from .families import FamilyConfig, family_bugs, render, split_configs
 from .sources import SOURCE_DIR, DesignSource, all_designs, module_header
-from .sva import ASSERTION_FIXES, CATALOG, SUITE_ANSWERS, suite_answer
+from .sva import ASSERTION_FIXES, CATALOG, suite_answer
 
 HERE = Path(__file__).resolve().parent
 DATASET_PATH = HERE / "circuit_muse_v1.jsonl"
@@ -134,7 +134,12 @@ def _design_generate(d: DesignSource, rng: random.Random) -> list[Candidate]:
         pt = d.points()[0]
         text = d.design(pt)
         title = P.article_title(d.text(d.title, pt))
-        instr = P.generate_instruction(rng, d.top, title, d.text(d.spec, pt).splitlines(), module_header(text))
+        first = out[0].record["instruction"]
+        instr = first
+        for _ in range(20):   # a phrasing different from the seed's
+            instr = P.generate_instruction(rng, d.top, title, d.text(d.spec, pt).splitlines(), module_header(text))
+            if instr != first:
+                break
         out.append(Candidate(_rec(f"generate/{d.name}/{_pstr(pt)}/p1", "generate", d.stage, instr, _code(text),
                                   d.family, dict(pt)), "paraphrase", d.name))
     return out
@@ -188,7 +193,8 @@ def _design_explain(d: DesignSource, rng: random.Random) -> list[Candidate]:
                   + P.bullets(d.text(d.spec, pt).splitlines())
                   + ("\n\n" + d.text(d.notes, pt) if d.notes else ""))
         stage = 3 if d.stage <= 3 else 4
-        out.append(Candidate(_rec(f"explain/{d.name}/what", "explain", stage, P.pick(rng, P.EXPLAIN_WHAT), answer,
+        instr = P.pick(rng, P.EXPLAIN_WHAT).format(module=d.top)
+        out.append(Candidate(_rec(f"explain/{d.name}/what", "explain", stage, instr, answer,
                                   d.family, dict(pt), code), "seed", d.name))
     return out
 
@@ -290,7 +296,11 @@ def _assertions(rng: random.Random) -> list[Candidate]:
                                       "assertion", params), "seed" if i == 0 else "sweep", name))
         if prop.stage >= 4 or name in ("req_ack_window", "fifo_no_overflow", "grant_subset_req"):
             pt = prop.points()[0]
-            instr = _assertion_instruction(rng, prop.module, prop.title, prop.describe(pt), prop.widths(pt))
+            first = next(c.record["instruction"] for c in out if c.record["id"] == f"assertion/{name}/{_pstr(pt)}")
+            opener = next(o for o in P.ASSERT_OPENERS[rng.randrange(len(P.ASSERT_OPENERS)):] + P.ASSERT_OPENERS
+                          if not first.startswith(o.format(module=prop.module, title=prop.title)))
+            instr = _assertion_instruction(rng, prop.module, prop.title, prop.describe(pt), prop.widths(pt),
+                                           opener=opener)
             out.append(Candidate(_rec(f"assertion/{name}/{_pstr(pt)}/p1", "assertion", prop.stage, instr,
                                       _code(prop.answer(pt)), "assertion", {"property": name, **pt}),
                                  "paraphrase", name))
@@ -385,7 +395,7 @@ def build(out_path: Path | str = DATASET_PATH, *, eval_path: Path | str | None =
     results = check_records(recs, workers=workers, tier=tier, use_cache=use_cache, on_result=on_result)
     report = BuildReport(candidates=len(cands))
     kept: list[dict[str, Any]] = []
-    for cand, res in zip(cands, results):
+    for cand, res in zip(cands, results, strict=True):
         slot = report.by_origin.setdefault(cand.origin, {"candidates": 0, "kept": 0})
         slot["candidates"] += 1
         if res.passed:

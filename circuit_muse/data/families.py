@@ -28,7 +28,7 @@ class FamilyConfig:
         return dict(self.params)
 
     def choices(self) -> dict[str, str]:
-        return dict(zip(AXES[self.family], self.variant.split("-"))) if self.family in AXES else {}
+        return dict(zip(AXES[self.family], self.variant.split("-"), strict=True)) if self.family in AXES else {}
 
     def key(self) -> str:
         ps = ",".join(f"{k}={v}" for k, v in self.params)
@@ -652,7 +652,7 @@ def _all_variants(family: str) -> list[str]:
 
 
 def _params_for(family: str, variant: str, rng: random.Random) -> dict[str, int]:
-    c = dict(zip(AXES.get(family, ()), variant.split("-")))
+    c = dict(zip(AXES.get(family, ()), variant.split("-"), strict=False))
     if family == "register":
         return {"WIDTH": rng.choice((1, 4, 8, 8, 16, 32) if c["kind"] == "reg" else (4, 8, 8, 16))}
     if family == "counter":

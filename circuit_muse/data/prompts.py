@@ -39,9 +39,10 @@ DEBUG_ASKS = (
 )
 
 EXPLAIN_WHAT = (
-    "Explain what this Verilog module does: its interface, its behaviour and any timing details a user must know.",
-    "Walk me through this RTL. What does it implement and how does it behave cycle by cycle?",
-    "Describe the function of the following module as you would in a design review.",
+    "Explain what the Verilog module `{module}` below does: its interface, its behaviour and any timing details a "
+    "user must know.",
+    "Walk me through this RTL for `{module}`. What does it implement and how does it behave cycle by cycle?",
+    "Describe the function of the module `{module}` below as you would in a design review.",
 )
 
 ASSERT_OPENERS = (

@@ -62,7 +62,7 @@ def substitute_params(text: str, params: dict[str, int]) -> str:
     """Rewrite the default value of each named parameter/localparam (integer literal) in Verilog text."""
     for name, value in params.items():
         pat = re.compile(rf"(\b(?:parameter|localparam)\s+(?:integer\s+|int\s+)?{re.escape(name)}\s*=\s*)(\d+)\b")
-        text = pat.sub(lambda m: f"{m.group(1)}{value}", text)
+        text = pat.sub(lambda m, v=value: f"{m.group(1)}{v}", text)
     return text
 
 
