@@ -630,8 +630,27 @@ RENDERERS = {"register": render_register, "counter": render_counter, "fifo": ren
              "axi_lite": render_axi_lite}
 
 
+def _unparameterize(text: str) -> str:
+    """Turn `module m #(parameter integer A = 8, ...) (ports);` into a plain header with literal port widths
+    and the parameters as localparams (for prompts whose interface has no parameters)."""
+    m = re.search(r"^module (\w+) #\(\n(.*?)\n\) \(\n(.*?)\n\);\n", text, re.S | re.M)
+    if not m:
+        return text
+    params = dict(re.findall(r"parameter integer (\w+) = (\d+)", m.group(2)))
+    ports = m.group(3)
+    for name, val in params.items():
+        token = f"[{name}-1:0]"
+        ports = ports.replace(token, f"[{int(val) - 1}:0]".ljust(len(token)))
+    locals_ = "\n".join(f"    localparam integer {k} = {v};" for k, v in params.items())
+    head = f"module {m.group(1)} (\n{ports}\n);\n{locals_}\n"
+    return text[:m.start()] + head + text[m.end():]
+
+
 def render(cfg: FamilyConfig) -> str:
-    return RENDERERS[cfg.family](cfg)
+    text = RENDERERS[cfg.family](cfg)
+    if not cfg.parameterized and cfg.family in ("register", "counter", "arbiter"):
+        text = _clean(_unparameterize(text))
+    return text
 
 
 # ---------------------------------------------------------------------------------------------------

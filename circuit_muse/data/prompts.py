@@ -98,4 +98,4 @@ def article_title(title: str) -> str:
 
     if title.split(" ", 1)[0] not in ("a", "an", "the"):
         title = f"a {title}"
-    return re.sub(r"^a (?=(?:8|11|18|8\d)\b|8\d-|[aeiouAEIOU])", "an ", title)
+    return re.sub(r"^a (?=(?:8|11|18|8\d)\b|8\d-|[aeiouAEIO])", "an ", title)   # "a UART", "an AXI"
