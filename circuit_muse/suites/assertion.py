@@ -253,7 +253,19 @@ def _handshake_traffics(rng: random.Random, n: int, width: int, payload: bool) -
             out.append({"rst_n": 1, "valid": valid, "ready": ready, "data": data})
         return out
 
-    trs = [Traffic("compliant", compliant(n))]
+    comp = compliant(n - 12)
+    d = rng.getrandbits(width)
+    last = comp[-1]
+    if last["rst_n"] and last["valid"] and not last["ready"]:  # finish a pending transfer first
+        comp.append({"rst_n": 1, "valid": 1, "ready": 1, "data": last["data"]})
+    # directed: a stalled transfer cut by reset (legal: the property is disabled while rst_n is 0)
+    comp += [{"rst_n": 1, "valid": 0, "ready": 0, "data": d}] + \
+        [{"rst_n": 1, "valid": 1, "ready": 0, "data": d} for _ in range(3)] + \
+        [{"rst_n": 0, "valid": 0, "ready": 0, "data": d ^ mask(width)} for _ in range(2)] + \
+        [{"rst_n": 1, "valid": 0, "ready": 0, "data": d} for _ in range(2)] + \
+        [{"rst_n": 1, "valid": 1, "ready": 0, "data": d}, {"rst_n": 1, "valid": 1, "ready": 1, "data": d},
+         {"rst_n": 1, "valid": 0, "ready": 0, "data": d ^ 1}, {"rst_n": 1, "valid": 0, "ready": 0, "data": d}]
+    trs = [Traffic("compliant", comp)]
 
     def stall_then(kind: str, stall: int, **after: int) -> Traffic:
         cyc = compliant(40)

@@ -162,6 +162,12 @@ class Suite(Testbench):
     def run_fast(self, ctx: SimContext) -> SimOutcome:
         """The vector-replay tier."""
 
+    def verify_options(self, options: Any = None) -> Any:
+        """The VerifyOptions verify() should use with this suite (the assertion family changes linters/stages)."""
+        from ..engine.options import VerifyOptions
+
+        return options if options is not None else VerifyOptions()
+
     def observation(self) -> dict[str, str]:
         """Outputs the spec leaves undefined at times: output -> Verilog condition (over the ports) under which
         it is checked. Used by the mutation equivalence check, which compares designs only where the spec does."""

@@ -128,6 +128,15 @@ def mutants(source: str, *, sva: bool = False) -> list[Mutant]:
                                    (r"!\s*(\w+)", r"\1", "drop a negation"), (r"\(!rst_n\)", "(rst_n)", "invert reset")):
                 for m in re.finditer(pat, code):
                     emit("sva", i, line[:m.start()] + m.expand(rep) + line[m.end():], desc)
+            # variable substitution inside the property (one signal read in place of another)
+            names = [n for n in re.findall(r"input\s+logic\s+(?:\[[^\]]*\]\s*)?(\w+)", source) if n != "clk"]
+            prop = code.find("disable iff")
+            for m in re.finditer(r"\b(" + "|".join(map(re.escape, names)) + r")\b", code):
+                if prop >= 0 and m.start() < code.find(")", prop):
+                    continue  # leave the disable condition to the reset operators
+                for other in names:
+                    if other != m.group(1) and other != "rst_n":
+                        emit("sva", i, line[:m.start()] + other + line[m.end():], f"{m.group(1)} -> {other}")
         # operator swaps (comparisons only inside parentheses; never inside [] ranges)
         for pat, rep in _SWAPS:
             for m in re.finditer(pat, code):
