@@ -32,7 +32,7 @@ def test_a_deterministic_sample_reverifies(records) -> None:
     assert not failed
     s = summarize(results)
     assert s["passed"] == s["total"] == 30
-    for res, rec in zip(results, sample):
+    for res, rec in zip(results, sample, strict=True):
         assert res.id == rec.id
         # the re-run reaches the same kinds of checks the record claims (tier aside)
         claimed = {c.split(":", 1)[0] for c in rec.checks}

@@ -187,7 +187,8 @@ def _stats(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(s, indent=1))
         return 0
-    print(f"{s['records']} records, {s['other_designs']} hand-written designs beyond the families")
+    print(f"{s['records']} records; {s['other_designs']} hand-written designs beyond the suite families; "
+          f"{s['debug_with_input']} debug records, {s['assertion_fixes']} assertion fixes")
     for key in ("by_task", "by_stage", "by_family", "by_task_stage"):
         print(f"{key.replace('_', ' ')}:")
         for name, n in s[key].items():

@@ -27,7 +27,8 @@ def stats(records: Sequence[Record]) -> dict[str, Any]:
     by_task = Counter(r.task for r in records)
     by_stage = Counter(str(r.stage) for r in records)
     by_family = Counter(family_key(r.family) for r in records)
-    by_other = Counter(r.family.split(":", 1)[1] for r in records if r.family.startswith("other:"))
+    by_other = Counter(r.family.split(":", 1)[1] for r in records
+                       if r.family.startswith("other:") and not r.family.startswith("other:concept-"))
     by_task_stage = Counter(f"{r.task}/{r.stage}" for r in records)
     by_task_family = Counter(f"{r.task}/{family_key(r.family)}" for r in records)
     lengths = sorted(record_chars(r) for r in records)
