@@ -147,3 +147,29 @@ def test_verilog_bench_on_verilator_binary() -> None:
     assert good.passed and good.stage("simulate").simulation.simulator == "verilator"
     bad = cm.verify((DESIGNS / "bad_mismatch.v").read_text(), testbench=tb, options=opts, use_cache=False)
     assert bad.category is cm.Category.MISMATCH and bad.stage("simulate").simulation.samples == 60
+
+
+MEALY_REF = """module m(input clk, input rst, input a, output y);
+  reg s;
+  always @(posedge clk) if (rst) s <= 1'b0; else s <= a;
+  assign y = s & a;
+endmodule
+"""
+
+
+def test_reference_comparison_sees_mealy_outputs() -> None:
+    """Outputs are sampled before each rising edge too, so a design that ignores the current input in a
+    combinational output fails (it would pass if only post-edge values were compared)."""
+    wrong = MEALY_REF.replace("assign y = s & a;", "assign y = s;")
+    assert cm.verify(MEALY_REF, testbench=ReferenceTestbench(MEALY_REF), use_cache=False).passed
+    report = cm.verify(wrong, testbench=ReferenceTestbench(MEALY_REF), use_cache=False)
+    assert report.category is cm.Category.MISMATCH
+
+
+def test_reference_that_is_x_everywhere_is_a_testbench_error_not_a_pass() -> None:
+    x_ref = """module m(input clk, input rst, input a, output reg y);
+  always @(posedge clk) if (1'bx) y <= a;
+endmodule
+"""
+    report = cm.verify(MEALY_REF, testbench=ReferenceTestbench(x_ref), use_cache=False)
+    assert not report.passed and report.category is cm.Category.TESTBENCH

@@ -78,7 +78,7 @@ class ReferenceTestbench(Testbench):
         for p in self.ref_module.ports:
             if p.direction not in ("input", "output"):
                 raise TestbenchError(f"reference comparison supports input/output ports only; {p.name} is {p.direction}")
-            ports.append({"name": p.name, "direction": p.direction,
+            ports.append({"name": p.name, "direction": p.direction, "ref_name": f"ref_{p.name}",
                           "range": f"[{p.width - 1}:0]" if p.width > 1 else "", "random": _random_expr(p.width)})
         inputs = [p for p in ports if p["direction"] == "input"]
         shown_inputs = [p for p in inputs if p["name"] != self.clock]

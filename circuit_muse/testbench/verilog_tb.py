@@ -20,7 +20,7 @@ from .base import IcarusBench, SimContext, SimOutcome, Testbench, keep_waveform
 _VE_MARK = '"Mismatches:'
 _CM_MARK = '"CM_RESULT'
 _VE_RESULT = r"^{nonce} Mismatches: (\d+) in (\d+) samples\s*$"
-_CM_RESULT = r"^{nonce} CM_RESULT\s+pass=(\d+)\s+fail=(\d+)\s*$"
+_CM_RESULT = r"^{nonce} CM_RESULT\s+pass=(\d+)\s+fail=(\d+)(?:\s+xref=(\d+))?\s*$"
 _VE_HINT = re.compile(r"Hint: Output '(\w+)' has (\d+) mismatches\. First mismatch occurred at time (\d+)")
 _CM_MISMATCH = re.compile(r"^CM_MISMATCH\s+(.*)$")
 
@@ -179,6 +179,11 @@ def run_bench(ctx: SimContext, files: list[str], tb_top: str | None, *, kind: st
         passed_n, failed_n = int(cm.group(1)), int(cm.group(2))
         detail.samples, detail.mismatched_samples = passed_n + failed_n, failed_n
         detail.tests, detail.failures = 1, int(failed_n > 0)
+        if cm.group(3) is not None and detail.samples and int(cm.group(3)) == detail.samples:
+            return SimOutcome(False, Category.TESTBENCH, detail, [Diagnostic(
+                severity=Severity.ERROR, tool="simulation", category=Category.TESTBENCH,
+                message="the reference's outputs were X in every sample, so nothing was really compared; "
+                        "the reference needs a reset or drives nothing")])
     else:
         reason = "the simulator exited" if res.returncode == 0 else f"the simulator failed (rc={res.returncode})"
         detail.vcd_path = keep_waveform(ctx, waves)
