@@ -141,6 +141,18 @@ def main() -> int:
     res["ratio_serial_vs_raw"] = res["pipeline_serial_1worker_per_s"] / res["raw_iverilog_vvp_per_s"]
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(res, indent=2) + "\n")
+    Path(args.out).with_suffix(".md").write_text(
+        "# verify() throughput vs raw iverilog+vvp\n\n"
+        f"{args.designs} small designs, each with a 100-cycle self-checking bench; median of {args.repeat} runs; "
+        f"{workers} workers on {os.cpu_count()} cores; tools {res['tools']}.\n\n"
+        "| pipeline | designs/s | ratio to raw |\n|---|---|---|\n"
+        f"| raw `iverilog` + `vvp` subprocesses (serial) | {res['raw_iverilog_vvp_per_s']:.1f} | 1.00 |\n"
+        f"| full verify(), batch over the process pool | {res['pipeline_batch_pool_per_s']:.1f} | "
+        f"{res['ratio_pool_vs_raw']:.2f} |\n"
+        f"| full verify(), serial, 1 worker | {res['pipeline_serial_1worker_per_s']:.1f} | "
+        f"{res['ratio_serial_vs_raw']:.2f} |\n\n"
+        f"Cache hit: {res['cache_hit_ms_median']:.3f} ms median.\n\n"
+        "Reproduce: `.venv/bin/python benchmarks/verify_throughput.py` (on an otherwise idle machine).\n")
     print(f"raw iverilog+vvp:            {res['raw_iverilog_vvp_per_s']:6.1f} designs/s (serial)")
     print(f"pipeline, batch over pool:   {res['pipeline_batch_pool_per_s']:6.1f} designs/s ({workers} workers)"
           f"  ratio {res['ratio_pool_vs_raw']:.2f}x  (target >= 0.5x)")
