@@ -6,8 +6,7 @@ from typing import ClassVar
 
 from ..contract import Contract
 from ..errors import InputError
-from .base import (Axis, CycleModel, CycleSuite, Spec, mask, port, render_rtl, reset_levels, reset_port,
-                   reset_schedule, reset_sentence)
+from .base import Axis, CycleModel, CycleSuite, Spec, mask, port, render_rtl, reset_levels, reset_port, reset_schedule, reset_sentence
 
 
 def _pick(req: int, ptr: int, n: int) -> int:

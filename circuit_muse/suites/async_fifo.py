@@ -93,7 +93,7 @@ class AsyncFifoSuite(Suite):
                "pointer, updated on their own clock).",
                "Every flop, the synchronizers included, is reset asynchronously by its domain's reset: a reset "
                "pulse shorter than a clock period must still leave the FIFO empty.",
-               f"Words come out exactly once, in the order written (no loss, duplication or reordering).")
+               "Words come out exactly once, in the order written (no loss, duplication or reordering).")
         timing = ("`wfull` belongs to the write domain and `rempty` to the read domain; each may be pessimistic "
                   "(stay asserted a few cycles after the other side moved) but must never be optimistic: no write "
                   f"accepted while {d} words are stored, no read while none are.",

@@ -25,7 +25,6 @@ import jinja2
 
 from ..contract import Contract, PortSpec
 from ..errors import InputError
-from ..report import Category, SimulationDetail
 from ..testbench.base import SimContext, SimOutcome, Testbench
 from ..testbench.verilog_tb import run_icarus_bench
 
@@ -221,7 +220,6 @@ class Suite(Testbench):
 
 
 from .spec import Spec  # noqa: E402  (kept at the bottom: spec has no suite imports)
-
 
 # ---------------------------------------------------------------------------------------------------
 # Cycle-exact families: a golden model stepped once per clock, replayed from vectors.

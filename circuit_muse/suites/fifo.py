@@ -8,8 +8,7 @@ from typing import ClassVar
 
 from ..contract import Contract
 from ..errors import InputError
-from .base import (Axis, CycleModel, CycleSuite, Spec, mask, port, render_rtl, reset_levels, reset_port,
-                   reset_schedule, reset_sentence)
+from .base import Axis, CycleModel, CycleSuite, Spec, mask, port, render_rtl, reset_levels, reset_port, reset_schedule, reset_sentence
 
 
 class FifoModel(CycleModel):

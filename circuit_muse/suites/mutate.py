@@ -113,8 +113,6 @@ def mutants(source: str, *, sva: bool = False) -> list[Mutant]:
         stripped = code.strip()
         if re.match(r"^\s*always\b", code):
             in_always = True
-        if re.match(r"^\s*(assign|localparam|wire|reg|integer|genvar)\b", code) and not in_always:
-            pass
         is_decl = bool(re.match(r"^\s*(reg|wire|integer|genvar|input|output)\b", code)) and "=" not in code
         if not stripped or stripped.startswith("//") or is_decl:
             continue
@@ -145,8 +143,6 @@ def mutants(source: str, *, sva: bool = False) -> list[Mutant]:
                 if rep in ("<=", ">", ">=") or m.group(0) in ("<", ">", ">="):
                     if depth[m.start()] == 0:
                         continue
-                if m.group(0) in ("+", "-") and re.match(r"^\s*(localparam|parameter)", code) and False:
-                    continue
                 emit("op_swap", i, line[:m.start()] + rep + line[m.end():], f"{m.group(0)} -> {rep}")
         # off-by-one constants
         for m in _NUMBER.finditer(code):
@@ -219,9 +215,8 @@ def _stuck_mutants(lines: list[str], body0: int) -> list[tuple[str, int, str, st
                 header = lines[:body0]
                 header[i] = f"{m.group(1)}output wire {rng + ' ' if rng else ''}{name}{m.group(5)}"
                 inner_kind = "reg" if kind == "reg" else "wire"
-                sel = f"{name}_cmi" if not rng else f"{name}_cmi"
+                sel = f"{name}_cmi"
                 if rng:
-                    mask = f"(({rng.strip('[]').split(':')[0].strip()}+1)'(1) << {b})" if False else None
                     expr = (f"{sel} | ({{{{({b_w(rng)}){{1'b0}}}}, 1'b1}} << {b})" if val else
                             f"{sel} & ~({{{{({b_w(rng)}){{1'b0}}}}, 1'b1}} << {b})")
                 else:

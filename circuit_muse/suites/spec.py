@@ -46,7 +46,8 @@ class Spec:
 
     def prompt_text(self) -> str:
         """The plain-English specification that goes into the model's prompt."""
-        lines = [f"Write a synthesizable {self.language} module named `{self.module}`: {self.title}."]
+        what = "checker" if self.family == "assertion" else "synthesizable"
+        lines = [f"Write a {what} {self.language} module named `{self.module}`: {self.title}."]
         if self.contract.params:
             plist = ", ".join(f"`{k}` (default {v})" for k, v in self.contract.params.items())
             lines.append(f"It must declare the parameters {plist}; it is tested with exactly these values.")
