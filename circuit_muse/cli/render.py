@@ -52,7 +52,7 @@ def render_text(report: VerificationReport, name: str = "design") -> str:
                 ins = ", ".join(f"{k}={v}" for k, v in m.inputs.items())
                 if m.expected is not None:
                     out.append(f"        {where} {m.signal or ''}: expected {m.expected}, got {m.got}"
-                               + (f"  (inputs {ins})" if ins else ""))
+                               + (f"  (inputs {ins})" if ins else "") + (f"  -- {m.message}" if m.message else ""))
                 else:
                     out.append(f"        {m.test or ''} {where}: {m.message}")
         if st.simulation and st.simulation.vcd_path:

@@ -6,6 +6,7 @@ import json
 import sys
 from pathlib import Path
 
+from ..engine.options import VerifyOptions
 from ..engine.pipeline import verify
 from ..errors import InputError
 from .render import junit_xml, render_text
@@ -83,9 +84,12 @@ def run(args: argparse.Namespace) -> int:
         groups.append((" + ".join(args.files), "\n".join(_read(f) for f in args.files)))
     else:
         groups = [(f, _read(f)) for f in args.files]
+    opts = VerifyOptions.from_mapping(options)
+    if args.suite:
+        opts = testbench.verify_options(opts)  # e.g. the assertion family lints with Verilator only
     reports = []
     for name, text in groups:
-        reports.append((name, verify(text, top=args.top, contract=contract, testbench=testbench, options=options)))
+        reports.append((name, verify(text, top=args.top, contract=contract, testbench=testbench, options=opts)))
     if args.json:
         payload = [dict(file=n, **r.to_dict()) for n, r in reports]
         print(json.dumps(payload[0] if len(payload) == 1 else payload, indent=2))

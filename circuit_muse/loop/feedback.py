@@ -3,6 +3,7 @@ the first failing cycles as a table, and one hint. Capped so the model never dro
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
 from ..prompts import render
 from ..report import Category, Severity, VerificationReport
 
@@ -81,12 +82,15 @@ def _mismatch_table(report: VerificationReport) -> tuple[str, int, str]:
     if all(r.expected is None for r in rows):
         text = "\n".join(f"- {r.test + ': ' if r.test else ''}{(r.message or '').strip()[:300]}" for r in rows)
         return text, len(rows), summary
-    header = "| cycle | inputs | signal | expected | got |\n|---|---|---|---|---|"
+    notes = any(r.message for r in rows)
+    header = "| cycle | inputs | signal | expected | got |" + (" why |" if notes else "")
+    header += "\n|---|---|---|---|---|" + ("---|" if notes else "")
     body = []
     for r in rows:
         when = str(r.cycle) if r.cycle is not None else (r.time or "?")
         ins = ", ".join(f"{k}={v}" for k, v in r.inputs.items()) or "-"
-        body.append(f"| {when} | {ins} | {r.signal or '?'} | {r.expected} | {r.got} |")
+        why = f" {(r.message or '')[:120]} |" if notes else ""
+        body.append(f"| {when} | {ins} | {r.signal or '?'} | {r.expected} | {r.got} |{why}")
     return header + "\n" + "\n".join(body), len(rows), summary
 
 

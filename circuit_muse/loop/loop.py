@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import queue
@@ -92,9 +93,10 @@ def generate_verified(prompt: str, *, model: Model | str | None = None,
     if kind is Task.EXPLAIN:
         return _explain(prompt, mdl, emit, seed, max_new_tokens, t_start)
     opts = VerifyOptions.from_mapping(options) if not isinstance(options, VerifyOptions) else options
+    if hasattr(target.testbench, "verify_options"):
+        opts = target.testbench.verify_options(opts)  # a family suite knows what its checks need
     if kind is Task.ASSERTION and not opts.allow_assertions:
-        opts = VerifyOptions.from_mapping({**{k: getattr(opts, k) for k in opts.__dataclass_fields__},
-                                           "allow_assertions": True})
+        opts = dataclasses.replace(opts, allow_assertions=True)
     budget = Budget(max_rounds, max_tokens, max_seconds, max_new_tokens)
     first = first_messages(prompt, spec_text=target.spec_text, contract=target.contract)
     messages = first

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from ..contract import Contract
 from ..errors import InputError
 from ..testbench.base import SimContext, SimOutcome
-from ..testbench.verilog_tb import run_icarus_bench
+from ..testbench.verilog_tb import run_bench
 from .base import Spec, Suite, jinja_env, mask, port, render_rtl
 
 STUCK_EDGES = 8  # a flag may lag the other domain by this many of its own clock edges
@@ -126,7 +126,7 @@ class AsyncFifoSuite(Suite):
         (ctx.workdir / "cm_afifo_r.hex").write_text(plan["rhex"])
         bench = _bench(self, ctx.top, self._seed(ctx), self.fast_segments).replace("@@NONCE@@", ctx.nonce)
         (ctx.workdir / "cm_afifo_tb.sv").write_text(bench)
-        return run_icarus_bench(ctx, [ctx.design_file, "cm_afifo_tb.sv"], "cm_afifo_tb", kind="suite:fast")
+        return run_bench(ctx, [ctx.design_file, "cm_afifo_tb.sv"], "cm_afifo_tb", kind="suite:fast")
 
 
 def _ns(ps: int) -> str:

