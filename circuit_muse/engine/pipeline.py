@@ -1,7 +1,6 @@
 """verify(): run the stages cheapest first and assemble one VerificationReport."""
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import time
@@ -78,9 +77,6 @@ class _Run:
         if not stage.passed and not stage.skipped and not self.options.continue_on_fail:
             self.stopped = True
         return stage
-
-    def skip(self, name: str, why: str) -> None:
-        self.record(StageResult(name=name, passed=True, skipped=True, duration_s=0.0, info={"skipped": why}))
 
 
 def verify(source: SourceLike, *, top: str | None = None, contract: Contract | dict[str, Any] | None = None,
@@ -283,7 +279,3 @@ def _assemble(run: _Run, raw: str, src: str, top: str | None, tb: Testbench | No
         score=1.0 if passed else min(score, 0.999), stages=run.stages, raw_text=raw, source=src,
         top=(parse.info.get("top") if parse else None) or top, functional_tested=functional,
         duration_s=duration, key=key, notes=report_notes)
-
-
-def report_from_json(text: str) -> VerificationReport:
-    return VerificationReport.from_dict(json.loads(text))
