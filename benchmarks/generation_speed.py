@@ -246,6 +246,8 @@ PRECISIONS = {
     "bf16": {"quantization": "none", "dtype": "bfloat16"},
     "nf4": {"quantization": "nf4"},
     "fp32": {"quantization": "none", "dtype": "float32"},
+    # the hf backend's cache="static": a fixed-size KV cache, so transformers compiles the decode step
+    "bf16-static": {"quantization": "none", "dtype": "bfloat16", "cache": "static"},
 }
 
 
@@ -387,7 +389,8 @@ def markdown(results: dict[str, Any]) -> str:
         f"- date: {results['date']}; model built with {results['build']['parameters']:,} parameters",
         f"- each sample decodes {results['max_new_tokens']} tokens (EOS ignored); median of {results['repeats']} runs after a"
         " warm-up of the same batch shape;"
-        " plain `model.generate` with a dynamic cache (no compilation, no static cache), streaming on",
+        " `model.generate` with a dynamic cache (no compilation), except `*-static` rows: the backend's"
+        " `cache=\"static\"` option (static KV cache, decode step compiled by transformers); streaming on",
         "- bound = samples x bandwidth / bytes read per decode step (text-model weights incl. LM head, excl. the"
         " embedding table, plus the KV cache at the mean context length)",
         "",

@@ -419,3 +419,11 @@ def test_no_hub_access_even_without_the_env_var(tiny):
     offline, count, seconds = out.stdout.split()
     assert offline == "1" and count == "1"
     assert float(seconds) < 10
+
+
+def test_static_cache_gives_the_same_samples(tiny):
+    """cache="static" (the fast path on CUDA) must not change what is generated for a given seed."""
+    req = GenerationRequest([Message("user", "module counter")], n=2, max_new_tokens=8, temperature=1.0, seed=3)
+    dynamic = get_model(f"hf:{tiny.qwen2}", device="cpu").generate(req)
+    static = get_model(f"hf:{tiny.qwen2}", device="cpu", cache="static").generate(req)
+    assert dynamic.texts == static.texts and all(c.completion_tokens == 8 for c in static.completions)
