@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import TestbenchError
-from ..report import Category, Diagnostic, SimulationDetail
+from ..report import Category, Diagnostic, Mismatch, SimulationDetail
 
 if TYPE_CHECKING:
     from ..engine.elaborate import ModuleInfo
@@ -99,6 +99,17 @@ def keep_waveform(ctx: SimContext, produced: list[Path]) -> str | None:
             shutil.copyfile(wave, target)
             return str(target)
     return None
+
+
+def parse_mismatch(fields: str, *, test: str | None = None) -> Mismatch:
+    """One failing check from the text after `CM_MISMATCH`, as benches and cocotb suites write it:
+    `cycle=3 time=35000 signal=q in={d=1,en=0} exp=2 got=3 why=free text to the end`."""
+    kv = dict(re.findall(r"(\w+)=(\{[^}]*\}|\S+)", fields))
+    why = re.search(r"\bwhy=(.*)$", fields)
+    return Mismatch(test=test, cycle=int(kv["cycle"]) if kv.get("cycle", "").isdigit() else None,
+                    time=kv.get("time"), signal=kv.get("signal"),
+                    inputs=dict(re.findall(r"(\w+)=([^,}]+)", kv.get("in", ""))), expected=kv.get("exp"),
+                    got=kv.get("got"), message=why.group(1).strip() if why else None)
 
 
 _COCOTB_HINT = re.compile(r"^\s*(import cocotb|from cocotb|@cocotb\.test)", re.M)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import xml.etree.ElementTree as ET
@@ -12,7 +13,7 @@ from ..errors import TestbenchError
 from ..report import Category, Diagnostic, Mismatch, Severity, SimulationDetail
 from ..tools.invoke import run_tool
 from ..tools.registry import require
-from .base import SimContext, SimOutcome, Testbench, keep_waveform
+from .base import SimContext, SimOutcome, Testbench, keep_waveform, parse_mismatch
 
 _SIMULATORS = {"icarus": "iverilog", "verilator": "verilator"}
 # Mismatch lines a suite may put in an assertion message: CM_MISMATCH cycle=3 signal=q in={d=1} exp=2 got=3
@@ -68,7 +69,7 @@ class CocotbTestbench(Testbench):
         if simulator == "verilator":  # a C++ build: give it room
             limits = limits.scaled(wall_s=max(limits.wall_s, 180), cpu_s=max(limits.cpu_s, 300),
                                    address_space=max(limits.address_space, 8 << 30))
-        extra = {"PATH": f"{Path(python.path).parent}:{_verilator_bin_dir()}:" + _env_path()}
+        extra = {"PATH": f"{Path(python.path).parent}:{_verilator_bin_dir()}:" + os.environ.get("PATH", "/usr/bin:/bin")}
         if simulator == "verilator" and shutil.which("ccache"):
             extra["OBJCACHE"] = "ccache"  # a rebuild of a seen C++ unit drops from ~8 s to ~1.5 s
         res = run_tool("python", [str(Path(__file__).with_name("cocotb_child.py")), "cm_cocotb.json"],
@@ -133,12 +134,7 @@ class CocotbTestbench(Testbench):
             for m in list(_CM_MISMATCH.finditer(text))[:1 if text is el.text else None]:
                 if len(detail.mismatches) >= max_mismatches:
                     break
-                kv = dict(re.findall(r"(\w+)=(\{[^}]*\}|\S+)", m.group(1)))
-                inputs = dict(re.findall(r"(\w+)=([^,}]+)", kv.get("in", "")))
-                detail.mismatches.append(Mismatch(
-                    test=case.get("name"), cycle=int(kv["cycle"]) if kv.get("cycle", "").isdigit() else None,
-                    time=kv.get("time"), signal=kv.get("signal"), inputs=inputs, expected=kv.get("exp"),
-                    got=kv.get("got")))
+                detail.mismatches.append(parse_mismatch(m.group(1), test=case.get("name")))
                 found = True
             if not found and len(detail.mismatches) < max_mismatches:
                 msg = (el.get("message") or el.text or el.tag).strip()
@@ -156,9 +152,3 @@ def _verilator_bin_dir() -> str:
     except Exception:  # noqa: BLE001 - only needed for verilator runs
         return ""
     return f"{root}/bin" if root else ""
-
-
-def _env_path() -> str:
-    import os
-
-    return os.environ.get("PATH", "/usr/bin:/bin")

@@ -14,7 +14,7 @@ from ..errors import TestbenchError
 from ..report import Category, Diagnostic, Mismatch, Severity, SimulationDetail
 from ..tools.invoke import run_tool, tool_env
 from ..tools.sandbox import run
-from .base import IcarusBench, SimContext, SimOutcome, Testbench, keep_waveform
+from .base import IcarusBench, SimContext, SimOutcome, Testbench, keep_waveform, parse_mismatch
 
 # Result-line conventions we understand, and how to read them once tagged with the nonce.
 _VE_MARK = '"Mismatches:'
@@ -23,16 +23,6 @@ _VE_RESULT = r"^{nonce} Mismatches: (\d+) in (\d+) samples\s*$"
 _CM_RESULT = r"^{nonce} CM_RESULT\s+pass=(\d+)\s+fail=(\d+)(?:\s+xref=(\d+))?\s*$"
 _VE_HINT = re.compile(r"Hint: Output '(\w+)' has (\d+) mismatches\. First mismatch occurred at time (\d+)")
 _CM_MISMATCH = re.compile(r"^CM_MISMATCH\s+(.*)$")
-
-
-def _why(text: str) -> str | None:
-    """The free-text reason a bench may append to a mismatch line: `... why=grant to a non-requester`."""
-    m = re.search(r"\bwhy=(.*)$", text)
-    return m.group(1).strip() if m else None
-
-
-def _kv(text: str) -> dict[str, str]:
-    return dict(re.findall(r"(\w+)=(\{[^}]*\}|\S+)", text))
 
 
 class VerilogTestbench(Testbench):
@@ -162,14 +152,7 @@ def run_bench(ctx: SimContext, files: list[str], tb_top: str | None, *, kind: st
     for line in out.splitlines():
         mm = _CM_MISMATCH.match(line.replace(ctx.nonce + " ", "", 1)) if line.startswith(ctx.nonce) else None
         if mm and len(detail.mismatches) < opts.max_mismatches:
-            kv = _kv(mm.group(1))
-            inputs = {}
-            if "in" in kv:
-                inputs = dict(re.findall(r"(\w+)=([^,}]+)", kv["in"]))
-            detail.mismatches.append(Mismatch(
-                cycle=int(kv["cycle"]) if kv.get("cycle", "").isdigit() else None, time=kv.get("time"),
-                signal=kv.get("signal"), inputs=inputs, expected=kv.get("exp"), got=kv.get("got"),
-                message=_why(mm.group(1))))
+            detail.mismatches.append(parse_mismatch(mm.group(1)))
     waves = sorted(ctx.workdir.glob("*.vcd")) + sorted(ctx.workdir.glob("*.fst"))
     limit = res.killed_by_limit
     if limit:
