@@ -29,21 +29,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-
-def _import_circuit_muse() -> None:
-    """Import circuit_muse; on a machine without the engine's native deps (pyslang on the GPU box) fall back
-    to a bare package object, since the training code needs none of them."""
-    try:
-        import circuit_muse  # noqa: F401
-    except ImportError:
-        import types
-
-        pkg = types.ModuleType("circuit_muse")
-        pkg.__path__ = [str(ROOT / "circuit_muse")]
-        sys.modules["circuit_muse"] = pkg
-
-
-_import_circuit_muse()
+# circuit_muse imports its engine lazily, so the GPU box needs no pyslang for the training code.
 
 PEAK_BF16_TFLOPS = {"H100": 989.0, "H200": 989.0, "A100": 312.0}
 ORIGINAL_TRAINABLE = 47_500_000  # published: "47.5M trainable parameters"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs on the device machine (GPU), from the repository root, with the wheels in .whl/ carried along:
-#   .whl/ = bitsandbytes 0.50.2, peft 0.21.2, pyslang 12.1.0 (circuit_muse imports it), pytest 9.2.0 + deps.
+#   .whl/ = bitsandbytes 0.50.2, peft 0.21.2, pyslang 12.1.0 (only the engine needs it; the models code imports without it), pytest 9.2.0 + deps.
 # 1. the nf4 GPU tests of the hf backend (tests/test_models_gpu.py), 2. benchmarks/generation_speed.py.
 # Results go to $OUT (the device tool brings them back); copy them into benchmarks/results/.
 set -uo pipefail
