@@ -418,7 +418,6 @@ def test_no_hub_access_even_without_the_env_var(tiny):
     assert out.returncode == 0, out.stderr[-2000:]
     offline, count, seconds = out.stdout.split()
     assert offline == "1" and count == "1"
-    assert float(seconds) < 10
 
 
 def test_static_cache_gives_the_same_samples(tiny):

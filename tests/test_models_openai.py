@@ -1,9 +1,10 @@
 """The openai backend against a scripted OpenAI-compatible server over real HTTP on loopback."""
 from __future__ import annotations
 
+import logging
+import re
 import socket
 import threading
-import time
 
 import pytest
 
@@ -114,11 +115,9 @@ def test_fewer_choices_fan_out_to_concurrent_singles():
 def test_singles_run_concurrently():
     with ScriptedOpenAIServer([FIXED], max_choices=1, delay_s=0.4) as s:
         with fast(s.spec(), send_n=False) as model:
-            t0 = time.monotonic()
             result = model.generate(request(n=4))
-            elapsed = time.monotonic() - t0
     assert len(result.completions) == 4 and len(s.chat_requests) == 4
-    assert elapsed < 1.2, f"4 requests of 0.4 s each took {elapsed:.2f} s: not concurrent"
+    assert s.max_in_flight >= 2, "the 4 single requests were sent one after another, not concurrently"
 
 
 def test_server_refusing_n_falls_back_to_singles():
@@ -204,14 +203,14 @@ def test_retries_are_bounded():
     assert len(s.chat_requests) == 3
 
 
-def test_429_honours_retry_after():
+def test_429_honours_retry_after(caplog):
     with ScriptedOpenAIServer([FIXED], fail_times=1, fail_status=429, retry_after=0.3) as s:
         with fast(s.spec(), backoff_s=0.01) as model:
-            t0 = time.monotonic()
-            result = model.generate(request())
-            elapsed = time.monotonic() - t0
+            with caplog.at_level(logging.WARNING, logger="circuit_muse"):
+                result = model.generate(request())
     assert result.texts == [FIXED]
-    assert elapsed >= 0.3
+    delays = [float(m) for m in re.findall(r"retry 1 of \d+ in ([0-9.]+) s", caplog.text)]
+    assert delays and delays[0] >= 0.3, caplog.text  # the backoff chosen, not a wall-clock reading
 
 
 def test_4xx_is_not_retried():
@@ -225,13 +224,10 @@ def test_4xx_is_not_retried():
 def test_timeout_is_an_error_that_says_what_to_change():
     with ScriptedOpenAIServer([FIXED], delay_s=3.0) as s:
         with fast(s.spec(), timeout_s=0.3, max_retries=3) as model:
-            t0 = time.monotonic()
             with pytest.raises(ModelError) as info:
                 model.generate(request())
-            elapsed = time.monotonic() - t0
     msg = str(info.value)
     assert "sent nothing for 0.3 s" in msg and "timeout_s" in msg
-    assert elapsed < 2.0
     assert len(s.chat_requests) == 1  # read timeouts are not retried
 
 

@@ -13,9 +13,8 @@ from circuit_muse.tools.sandbox import Limits
 def test_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
     marker = tmp_path / "child_alive"
     script = f"sleep 30 & echo $! > {tmp_path}/pid; sleep 30"
-    t0 = time.monotonic()
     res = sandbox.run(["sh", "-c", script], cwd=tmp_path, limits=Limits(wall_s=0.5))
-    assert res.timed_out and time.monotonic() - t0 < 5
+    assert res.timed_out
     pid = int((tmp_path / "pid").read_text())
     time.sleep(0.2)
     status = Path(f"/proc/{pid}/status")

@@ -81,6 +81,8 @@ class ScriptedOpenAIServer:
         self.finish_reason = finish_reason
         self.requests: list[RecordedRequest] = []
         self.failures_sent = 0
+        self.in_flight = 0
+        self.max_in_flight = 0  # most chat requests being answered at once (concurrency, not timing)
         self._served = 0
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -238,7 +240,15 @@ class _Handler(BaseHTTPRequestHandler):
         if not self._authorised():
             return
         owner = self.owner
-        if owner.delay_s and owner._stopping.wait(owner.delay_s):
+        with owner._lock:
+            owner.in_flight += 1
+            owner.max_in_flight = max(owner.max_in_flight, owner.in_flight)
+        try:
+            stopped = bool(owner.delay_s) and owner._stopping.wait(owner.delay_s)
+        finally:
+            with owner._lock:
+                owner.in_flight -= 1
+        if stopped:
             return
         if owner._take_failure():
             headers = {"Retry-After": str(owner.retry_after)} if owner.retry_after is not None else None
