@@ -34,6 +34,11 @@ class ScreenLimits:
     max_memory_bits: int = 1 << 24      # 16 Mbit in one variable
     max_vector_bits: int = 1 << 16      # 65536-bit packed vector
     max_loop_iterations: int = 1 << 20
+    max_source_bytes: int = 256 * 1024  # checked before anything parses the text
+    max_nesting: int = 200              # brackets / begin-end / macro-argument depth
+    max_macros: int = 256               # `define directives in one design
+    max_macro_depth: int = 8            # a macro whose body uses a macro whose body uses ...
+    max_macro_expansion: int = 1 << 20  # characters all macro uses may expand to
 
 
 def _line_at(source: str, offset: int) -> int:
