@@ -21,7 +21,8 @@ from .extract import extract_verilog
 from .interface import check_contract
 from .lint import LINTERS
 from .options import VerifyOptions
-from .screen import screen
+from .preprocess import precheck
+from .screen import name_problems, screen
 from .synth import synth_check
 
 SourceLike = str | os.PathLike[str] | Sequence[os.PathLike[str]]
@@ -170,13 +171,21 @@ def oversized(raw: str, opts: VerifyOptions) -> bool:
 
 def _static_and_dynamic(run: _Run, src: str, top: str | None, contract: Contract | None,
                         tb: Testbench | None, opts: VerifyOptions) -> None:
-    # 2. screen (parse first, with includes disabled; unsafe designs never reach a tool)
+    # 2. screen: bounded pre-checks on the raw text, then parse (includes disabled) and check the tree.
+    # Unsafe designs never reach a tool; neither do names that could be pasted into trusted text.
     t = time.monotonic()
+    pre = precheck(src, opts.screen_limits)
+    if pre:
+        run.record(StageResult(name="screen", passed=False, duration_s=time.monotonic() - t, diagnostics=pre,
+                               category=min((d.category or Category.UNSAFE for d in pre), key=_PRIORITY.index)))
+        run.stopped = True
+        return
     elab = elaborate(src, top=top, params=contract.params if contract else opts.params or None)
     problems = screen(elab, limits=opts.screen_limits, allow_assertions=opts.allow_assertions)
+    problems += name_problems(elab)
+    category = min((d.category or Category.UNSAFE for d in problems), key=_PRIORITY.index) if problems else None
     st = run.record(StageResult(name="screen", passed=not problems, duration_s=time.monotonic() - t,
-                                diagnostics=problems, category=Category.UNSAFE if problems else None,
-                                info={"top": elab.top}))
+                                diagnostics=problems, category=category, info={"top": elab.top}))
     if not st.passed:
         run.stopped = True  # unsafe code never goes further, whatever continue_on_fail says
         return
