@@ -64,3 +64,25 @@ def test_a_plain_script_without_main_guard_gets_true_verdicts(tmp_path: Path) ->
     lines = [ln for ln in out.stdout.splitlines() if ln.startswith("RESULT ")]
     assert len(lines) == 1, out.stdout  # the script body ran once: no worker re-ran it
     assert json.loads(lines[0][7:]) == ["pass", "mismatch"] * 4
+
+
+def test_only_the_guilty_candidate_fails_when_a_worker_dies() -> None:
+    """With the pre-checks switched off, pyslang really segfaults on deep macro nesting and really runs
+    out of memory on a doubling macro chain: those candidates get crash / resource reports, the worker is
+    replaced, and every innocent candidate in the same batch still gets its true verdict."""
+    segfault = "`define F(x) x\nmodule inv(input a, output y); assign y = " + "`F(" * 3000 + "a" + ")" * 3000 + \
+               "; endmodule\n"
+    explode = "`define M0 a\n" + "".join(f"`define M{i} (`M{i - 1}^`M{i - 1})\n" for i in range(1, 40)) + \
+              "module inv(input a, output y); assign y = `M39; endmodule\n"
+    off = cm.VerifyOptions().screen_limits.__class__(max_nesting=10**9, max_macro_depth=10**9,
+                                                     max_macro_expansion=10**18, max_statement_tokens=10**9)
+    tb = ReferenceTestbench(INV)
+    reports = cm.verify_many([INV, segfault, BUF, explode, INV + "// again\n"], testbench=tb, use_cache=False,
+                             workers=2, options={"screen_limits": off})
+    assert [r.category.value for r in reports] == ["pass", "crash", "mismatch", "resource", "pass"], \
+        [[d.message for d in r.diagnostics][:1] for r in reports]
+    assert "crashed" in reports[1].diagnostics[-1].message
+    # The default limits refuse both before any parser runs.
+    again = cm.verify_many([segfault, explode], testbench=tb, use_cache=False)
+    assert [r.category.value for r in again] == ["resource", "resource"]
+    assert [s.name for s in again[0].stages] == ["extract", "screen"]

@@ -27,7 +27,7 @@ from typing import Any, BinaryIO
 from ..errors import CircuitMuseError
 
 # Address-space cap of the worker itself (pyslang runs here). Tools it starts set their own limits.
-WORKER_ADDRESS_SPACE = 3 * 1024 * 1024 * 1024
+WORKER_ADDRESS_SPACE = 2 * 1024 * 1024 * 1024
 
 
 def _set_parent_death_signal() -> None:
