@@ -88,6 +88,9 @@ class ProcessVerifier:
     def __call__(self, sources: Sequence[str], **kwargs: Any) -> list[VerificationReport]:
         if self.cancelled.is_set():
             raise JobCancelled()
+        # One process per round; candidates inside it run one after another (jobs run side by side instead),
+        # which saves starting a nested process pool every round.
+        kwargs = {**kwargs, "workers": 1}
         parent, child = _CTX.Pipe(duplex=False)
         proc = _CTX.Process(target=_child, args=(list(sources), kwargs, child), name="circuit-muse-job-verify")
         with self._lock:
