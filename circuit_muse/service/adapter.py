@@ -106,3 +106,27 @@ def run_generation(prompt: str, settings: dict[str, Any], *, model: Model, on_ev
                              seed=settings.get("seed"), on_event=on_event, max_seconds=max_seconds,
                              max_new_tokens=settings["max_new_tokens"], verifier=verifier,
                              task=settings.get("task"))
+
+
+def matched_suite(prompt: str) -> dict[str, Any] | None:
+    """The family suite the loop will match for this prompt (the same matcher), kept with the job."""
+    from ..suites import match
+
+    m = match(prompt)
+    return None if m is None else {"family": m.family, "variant": m.variant, "params": dict(m.params)}
+
+
+def rerun_for_waveform(source: str, suite: dict[str, Any]) -> dict[str, Any] | None:
+    """Simulate a failing candidate against its suite's reference design, keeping the waveform.
+
+    Suites check on a fast path that dumps no VCD; this run compares the design with the suite's own
+    reference RTL under random stimulus, so the waveform shows the reference's and the design's outputs
+    side by side. Returns the simulation detail (with vcd_path and its own mismatches), or None.
+    """
+    from ..suites import get_suite
+    from ..testbench import ReferenceTestbench
+
+    ref = get_suite(suite["family"], suite.get("variant"), suite.get("params") or {}).reference_rtl()
+    rep = run_verify(source, testbench=ReferenceTestbench(ref), top=None, simulator="icarus")
+    sim = rep.stage("simulate")
+    return sim.simulation.to_dict() if sim is not None and sim.simulation is not None else None

@@ -114,6 +114,7 @@ class Service:
         self.verify_waiting = 0
         self._lock = threading.Lock()
         self._tools: dict[str, str] | None = None
+        self.waves: dict[tuple[str, int, int], dict[str, Any] | None] = {}  # waveform re-runs, by candidate
 
     def tools(self) -> dict[str, str]:
         if self._tools is None:
@@ -236,7 +237,8 @@ def create_app(config: ServiceConfig | None = None, model: Model | None = None) 
         return {"rounds": rounds, "samples": samples, "temperature": req.temperature, "seed": req.seed,
                 "max_seconds": min(req.max_seconds or config.max_job_seconds, config.max_job_seconds),
                 "max_new_tokens": req.max_new_tokens, "task": req.task,
-                "testbench": req.testbench_name if req.testbench else None}
+                "testbench": req.testbench_name if req.testbench else None,
+                "suite": None if req.testbench else adapter.matched_suite(req.prompt)}
 
     def submit(req: JobRequest, who: str) -> JobRow:
         settings = settings_for(req)
@@ -404,6 +406,12 @@ def create_app(config: ServiceConfig | None = None, model: Model | None = None) 
             if e.type == "candidate" and e.round == round and e.data.get("index") == index:
                 report = e.data.get("report")
         sim = next((s.get("simulation") for s in (report or {}).get("stages", []) if s.get("simulation")), None)
+        job = svc.store.get(job_id)
+        key = (job_id, round, index)
+        if sim and not sim.get("vcd_path") and report and not report.get("passed") and job and job.settings.get("suite"):
+            if key not in svc.waves:
+                svc.waves[key] = adapter.rerun_for_waveform(report.get("source") or "", job.settings["suite"])
+            sim = svc.waves[key] or sim
         from ..engine.options import default_waves_dir
 
         vcd = Path(sim["vcd_path"]).resolve() if sim and sim.get("vcd_path") else None

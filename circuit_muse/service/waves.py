@@ -132,8 +132,10 @@ def waveform_window(vcd_path: str | Path, mismatches: list[dict[str, Any]], *, b
         if var is None:
             continue
         got = [_value_at(var, t) for t in samples]
-        expected = [cells.get(i, got[i]) for i in range(len(got))]
-        lanes.append(["mismatch", {**_lane(f"{sig} got", got, max(var.size, 2), set(cells))},
+        ref = next((v for v in shown if v.name == f"ref_{sig}"), None)  # a reference bench dumps the reference too
+        expected = ([_value_at(ref, t) for t in samples] if ref is not None
+                    else [cells.get(i, got[i]) for i in range(len(got))])
+        lanes.append(["vs", {**_lane(f"{sig} got", got, max(var.size, 2), set(cells))},
                       {**_lane(f"{sig} expected", expected, max(var.size, 2), set(cells))}])
     return {"signal": lanes, "head": {"text": f"cycles {lo}..{hi} (first mismatch at cycle {focus})", "tick": lo},
             "config": {"hscale": 1}, "focus_cycle": focus, "first_cycle": lo}

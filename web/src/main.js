@@ -101,7 +101,7 @@ async function loadInfo() {
 function highlight(code) {
   const pre = el("pre", { class: "code hljs" });
   const lines = hljs.highlight(code, { language: "verilog" }).value.split("\n");
-  pre.innerHTML = lines.map((l, i) => `<span class="ln" data-line="${i + 1}">${l || " "}</span>`).join("\n");
+  pre.innerHTML = lines.map((l, i) => `<span class="ln" data-line="${i + 1}">${l || " "}</span>`).join("");
   return pre;
 }
 
@@ -215,7 +215,7 @@ async function onCandidate(e) {
   const sim = (rep.stages.find((s) => s.simulation) || {}).simulation;
   const table = cycleTable(sim);
   if (table) c.box.append(table);
-  if (sim && sim.vcd_path && !e.data.passed) c.box.append(await waveform(state.job, e.round, e.data.index));
+  if (sim && !e.data.passed && (sim.vcd_path || (sim.mismatches || []).length)) c.box.append(await waveform(state.job, e.round, e.data.index));
   const prev = state.best.get(e.round - 1);
   if (prev && rep.source && e.data.index === 0) {
     c.box.append(el("details", { open: "" }, el("summary", { text: `Changes since round ${e.round - 1}` }), diffView(prev, rep.source)));
