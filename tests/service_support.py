@@ -30,6 +30,8 @@ endmodule
 UNDECLARED = GOOD.replace("else if (en)", "else if (enable)")          # lint: undeclared, line 9
 MISMATCH = GOOD.replace("count + 1'b1", "count + 4'd2")               # simulation: counts by two
 PROMPT = "Design a 4-bit counter with enable and active-low async reset."
+WIRE_PROMPT = "Design a module named wire_through that copies input a to output y."  # matches no suite
+WIRE = "module wire_through(input wire a, output wire y);\n    assign y = a;\nendmodule\n"
 
 
 def fence(code: str) -> str:
@@ -38,6 +40,8 @@ def fence(code: str) -> str:
 
 def three_rounds(body: dict[str, Any], index: int) -> str:
     """Round 1 does not lint, round 2 lints but counts wrong, round 3 is right (keyed on the feedback)."""
+    if any("wire_through" in str(m.get("content")) for m in body["messages"]):
+        return fence(WIRE)
     last = body["messages"][-1]["content"] if body["messages"][-1]["role"] == "user" else ""
     if "failed verification" not in last:
         return fence(UNDECLARED)

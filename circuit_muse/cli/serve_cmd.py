@@ -40,8 +40,8 @@ def run(args: argparse.Namespace) -> int:
     for name in ("workers", "queue", "max_body", "max_prompt", "max_rounds", "max_samples"):
         if getattr(args, name) < 1:
             raise InputError(f"--{name.replace('_', '-')} must be >= 1")
-    if not 0 < args.port < 65536:
-        raise InputError("--port must be between 1 and 65535")
+    if not 0 <= args.port < 65536:
+        raise InputError("--port must be between 0 (any free port) and 65535")
     tokens = tokens_from_env()
     if args.host not in ("127.0.0.1", "localhost", "::1") and not tokens:
         print(f"circuit-muse: warning: serving on {args.host} without CIRCUIT_MUSE_TOKEN: anyone who can reach "
