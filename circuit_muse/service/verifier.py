@@ -19,7 +19,7 @@ from ..errors import ToolError
 from ..report import VerificationReport
 
 _CTX = mp.get_context("forkserver")
-_CTX.set_forkserver_preload(["circuit_muse.engine.pipeline", "circuit_muse.engine.many"])
+_CTX.set_forkserver_preload(["circuit_muse.engine.pipeline", "circuit_muse.engine.many", "circuit_muse.service.verifier"])
 
 
 class JobCancelled(Exception):
