@@ -174,6 +174,7 @@ def main() -> int:
         with ServeProcess(model.spec(), db, extra=["--workers", "2", "--queue", "16"]) as srv:
             time.sleep(1.0)
             httpx.post(srv.url + "/verify", json={"verilog": unique_design()}, timeout=120)  # warm the tools
+            job_phase(srv.url, 1)  # and the job path (its forkserver starts on the first job)
             results["rss_at_rest_mib"] = tree_rss(srv.proc.pid) / 2**20
             all_ids: list[str] = []
             for n in levels:

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import sync_playwright
 
 from tests.service_support import GOOD, PROMPT, ServeProcess, three_rounds
 from tests.support.scripted_openai import ScriptedOpenAIServer
@@ -18,10 +19,9 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "-
 
 @pytest.fixture()
 def browser_page(tmp_path: Path):  # type: ignore[no-untyped-def]
-    playwright = pytest.importorskip("playwright.sync_api")
     if not shutil.which(CHROMIUM):
         pytest.fail("Debian's chromium package is required (scripts/bootstrap.sh installs it)")
-    with playwright.sync_playwright() as p:
+    with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
         context = browser.new_context(viewport={"width": 1280, "height": 1000})
         page = context.new_page()
