@@ -75,11 +75,22 @@ def test_page_shows_each_round_live_and_the_verified_code(browser_page, tmp_path
     assert (shots / "final.png").stat().st_size > 10_000
 
 
-def test_page_says_clearly_when_the_backend_is_gone(browser_page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_verify_tab_and_a_clear_message_when_the_backend_is_gone(browser_page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     page = browser_page
     with ScriptedOpenAIServer(three_rounds) as model, ServeProcess(model.spec(), tmp_path / "jobs.sqlite3") as server:
         page.goto(server.url + "/")
         page.get_by_test_id("backend").filter(has_text="scripted").wait_for()
+        # The verify tab: paste Verilog, no suite -> lint and synthesis only, and the banner says so.
+        page.get_by_role("button", name="Verify", exact=True).first.click()
+        page.get_by_test_id("verify-src").fill(GOOD.replace("else if (en)", "else if (enable)"))
+        page.get_by_test_id("verify-run").click()
+        page.get_by_test_id("verify-banner").wait_for()
+        assert "undeclared" in page.get_by_test_id("verify-banner").inner_text()
+        assert "line 9" in page.get_by_test_id("verify-out").get_by_test_id("diagnostics").inner_text()
+        page.get_by_test_id("verify-src").fill(GOOD)
+        page.get_by_test_id("verify-run").click()
+        page.get_by_test_id("verify-banner").filter(has_text="not functionally verified").wait_for()
+        page.get_by_role("button", name="Generate", exact=True).first.click()
         server.kill()
         page.get_by_test_id("prompt").fill(PROMPT)
         page.get_by_test_id("run").click()

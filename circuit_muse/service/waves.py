@@ -28,7 +28,7 @@ class _Var:
 
 def _fmt(value: Any, size: int) -> str:
     if isinstance(value, int):
-        return str(value) if size == 1 else (hex(value)[2:] if size > 4 else str(value))
+        return str(value) if size == 1 else format(value, "x")  # hex, as the engine's mismatch table prints
     return str(value).lower()
 
 
