@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.service_support import GOOD, MISMATCH, PROMPT, ROOT, WIRE_PROMPT, ServeProcess, fence, sse_events, three_rounds
+from tests.service_support import GOOD, MISMATCH, PROMPT, ROOT, WIRE_PROMPT, ServeProcess, sse_events, three_rounds
 from tests.support.scripted_openai import ScriptedOpenAIServer
 
 pytestmark = pytest.mark.simulator
@@ -154,11 +154,25 @@ def test_bad_input_gets_a_clear_json_error_with_the_right_status(client: httpx.C
     assert client.get("/health").json()["status"] == "ok"  # and the server is still fine
 
 
-def test_tokens_guard_every_endpoint_but_health_and_jobs_belong_to_their_token(tmp_path: Path) -> None:
-    with ScriptedOpenAIServer(three_rounds) as model, \
-            ServeProcess(model.spec(), tmp_path / "jobs.sqlite3", tokens="alpha-token,beta-token",
-                         extra=["--cors", "http://page.example"]) as srv, \
-            httpx.Client(base_url=srv.url, timeout=60) as c:
+def slow_when_asked(body: dict, index: int) -> str:
+    """Answers at once, except to prompts that say 'take your time' (they hold a worker for a while)."""
+    if any("take your time" in str(m.get("content")) for m in body["messages"]):
+        time.sleep(20)
+    return three_rounds(body, index)
+
+
+@pytest.fixture(scope="module")
+def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
+    """Two tokens, one allowed CORS origin, one worker and a queue of one."""
+    tmp = tmp_path_factory.mktemp("guarded")
+    with ScriptedOpenAIServer(slow_when_asked) as model, \
+            ServeProcess(model.spec(), tmp / "jobs.sqlite3", tokens="alpha-token,beta-token",
+                         extra=["--cors", "http://page.example", "--workers", "1", "--queue", "1"]) as srv:
+        yield srv
+
+
+def test_tokens_guard_every_endpoint_but_health_and_jobs_belong_to_their_token(guarded: ServeProcess) -> None:
+    with httpx.Client(base_url=guarded.url, timeout=60) as c:
         alpha = {"Authorization": "Bearer alpha-token"}
         beta = {"Authorization": "Bearer beta-token"}
         assert c.get("/health").status_code == 200
@@ -182,11 +196,9 @@ def test_tokens_guard_every_endpoint_but_health_and_jobs_belong_to_their_token(t
         assert "access-control-allow-origin" not in c.get("/health", headers={"Origin": "http://evil.example"}).headers
 
 
-def test_a_full_queue_answers_429_with_retry_after(tmp_path: Path) -> None:
-    with ScriptedOpenAIServer([fence(GOOD)], delay_s=30) as model, \
-            ServeProcess(model.spec(), tmp_path / "jobs.sqlite3", extra=["--workers", "1", "--queue", "1"]) as srv, \
-            httpx.Client(base_url=srv.url, timeout=60) as c:
-        body = {"prompt": WIRE_PROMPT, "samples": 1}
+def test_a_full_queue_answers_429_with_retry_after(guarded: ServeProcess) -> None:
+    with httpx.Client(base_url=guarded.url, timeout=60, headers={"Authorization": "Bearer alpha-token"}) as c:
+        body = {"prompt": WIRE_PROMPT + " Please take your time.", "samples": 1}
         first = c.post("/jobs", json=body).json()["id"]
         deadline = time.monotonic() + 30
         while c.get(f"/jobs/{first}").json()["state"] != "running" and time.monotonic() < deadline:

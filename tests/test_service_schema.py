@@ -23,7 +23,7 @@ def test_the_api_honours_its_own_schema(tmp_path: Path) -> None:
             [sys.executable, "-m", "schemathesis.cli", "run", f"{srv.url}/openapi.json", "--checks", CHECKS,
              "--max-examples", "5", "--phases", "fuzzing,stateful", "--generation-deterministic", "--no-color",
              "--exclude-path", "/generate", "--request-timeout", "30"],  # /generate blocks until its job ends
-            capture_output=True, text=True, timeout=300)
+            capture_output=True, text=True, timeout=300, cwd=tmp_path)  # its .schemathesis/ cache goes there
         log = (tmp_path / "schemathesis.log")
         log.write_text(run.stdout + run.stderr)
         assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
