@@ -410,6 +410,8 @@ def create_app(config: ServiceConfig | None = None, model: Model | None = None) 
         key = (job_id, round, index)
         if sim and not sim.get("vcd_path") and report and not report.get("passed") and job and job.settings.get("suite"):
             if key not in svc.waves:
+                if len(svc.waves) >= 256:
+                    svc.waves.pop(next(iter(svc.waves)))  # keep the most recent re-runs only
                 svc.waves[key] = adapter.rerun_for_waveform(report.get("source") or "", job.settings["suite"])
             sim = svc.waves[key] or sim
         from ..engine.options import default_waves_dir

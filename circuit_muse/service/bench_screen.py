@@ -39,7 +39,11 @@ def screen_bench(text: str, *, name: str = "testbench") -> None:
             line = text.count("\n", 0, call.start()) + 1
             raise TestbenchError(f"{name} line {line}: {call.group(0)} is not allowed in an uploaded testbench "
                                  f"(allowed: printing, $finish, randomness, $dumpfile/$dumpvars)")
-    for wave in _DUMPFILE.finditer(text):
+    no_comments = _STRIP.sub(lambda m: m.group(0) if m.group(0).startswith('"') else " ", text)
+    literal = _DUMPFILE.findall(no_comments)
+    if len(literal) != code.count("$dumpfile"):
+        raise TestbenchError(f"{name}: $dumpfile must be given a string literal, like $dumpfile(\"waves.vcd\")")
+    for wave in _DUMPFILE.finditer(no_comments):
         if not _SAFE_WAVE.fullmatch(wave.group(1)):
             raise TestbenchError(f"{name}: $dumpfile({wave.group(1)!r}) must name a plain .vcd file in the run's "
                                  "own directory, like \"waves.vcd\"")
