@@ -132,11 +132,6 @@ class JobStore:
                                         (owner, limit)).fetchall()
         return [_job(r) for r in rows]
 
-    def count(self, state: str | None = None) -> int:
-        if state is None:
-            return int(self._conn().execute("SELECT COUNT(*) FROM jobs").fetchone()[0])
-        return int(self._conn().execute("SELECT COUNT(*) FROM jobs WHERE state = ?", (state,)).fetchone()[0])
-
     def mark_running(self, job_id: str) -> bool:
         """queued -> running; False if the job was cancelled (or is otherwise not queued) meanwhile."""
         with self._tx() as db:
@@ -192,9 +187,3 @@ class JobStore:
             self.finish(job_id, "interrupted", 0, {"passed": False, "reason": "interrupted",
                                                   "message": "the server stopped while this job ran; submit it again"})
         return ids
-
-    def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
