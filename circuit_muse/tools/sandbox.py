@@ -16,7 +16,9 @@ import selectors
 import shlex
 import shutil
 import signal
+import stat
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -114,6 +116,7 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
 
 SANDBOX_UID = SANDBOX_GID = 65534  # nobody/nogroup: owns nothing on the host, so RLIMIT_NPROC counts
 MODE_ENV = "CIRCUIT_MUSE_SANDBOX"
+CCACHE_DIR_ENV = "CIRCUIT_MUSE_CCACHE_DIR"
 _MODES = ("bwrap", "rlimits")
 
 # The only variables a sandboxed command inherits from the caller (HOME and TMPDIR are set per run).
@@ -190,8 +193,72 @@ def _probe(wanted: str, _bwrap_override: str, _path: str) -> Isolation:
 
 
 def _hidden_roots() -> list[str]:
-    roots = {"/tmp", os.path.realpath(tempfile.gettempdir())}
+    roots = {"/tmp", "/var/tmp", os.path.realpath(tempfile.gettempdir())}
     return sorted(r for r in roots if r != "/")
+
+
+def compile_cache_dir() -> Path | None:
+    """The persistent ccache directory C++ builds may write (None without ccache or a safe directory).
+
+    It lives outside every work directory (so rebuilds across runs hit it), is owned by the uid the
+    sandbox runs as, and is bound writable only into compile steps, never into a simulation's sandbox.
+    """
+    if not shutil.which("ccache"):
+        return None
+    owner = SANDBOX_UID if not isolation().degraded and _caller_is_root() else os.getuid()
+    path = Path(os.environ.get(CCACHE_DIR_ENV) or f"/var/tmp/circuit_muse-ccache-{os.getuid()}")
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if path.stat().st_uid != owner and _caller_is_root():
+            os.chown(path, owner, SANDBOX_GID if owner == SANDBOX_UID else os.getgid())
+        if path.stat().st_uid != owner:
+            raise PermissionError(f"{path} is owned by uid {path.stat().st_uid}, not {owner}")
+    except OSError as exc:
+        log.warning("C++ builds run without ccache: %s (set %s to a directory you own)", exc, CCACHE_DIR_ENV)
+        return None
+    return path
+
+
+@functools.cache
+def _writable_dev_null() -> str | None:
+    """A 0666 /dev/null node to bind in when the host's is not writable by others (some containers ship
+    it 0755; uid 65534 could then not discard output, and Verilator fails writing to it)."""
+    if os.stat("/dev/null").st_mode & 0o002 or not _caller_is_root():
+        return None
+    node = Path("/var/tmp/circuit_muse-dev-0/null")
+    try:
+        node.parent.mkdir(mode=0o755, exist_ok=True)
+        if node.parent.stat().st_uid != 0:
+            raise PermissionError(f"{node.parent} is not owned by root")
+        if not node.exists():
+            os.mknod(node, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+        st = node.stat()
+        if not stat.S_ISCHR(st.st_mode) or st.st_rdev != os.makedev(1, 3) or st.st_uid != 0:
+            raise PermissionError(f"{node} is not root's null device")
+        os.chmod(node, 0o666)
+    except OSError as exc:
+        log.warning("the sandbox's /dev/null is not writable (host /dev/null is not 0666): %s", exc)
+        return None
+    return str(node)
+
+
+@functools.cache
+def _runtime_view() -> tuple[tuple[Path, ...], tuple[Path, ...]]:
+    """(paths to hide, runtime roots to bind back read-only) so uid 65534 can run our Python and tools.
+
+    The caller's home is hidden (keys, tokens, shell history). Python, the venv and this package are bound
+    back read-only when they sit under it or under a directory uid 65534 cannot enter (pyenv in /root).
+    """
+    home = Path(os.path.expanduser("~")).resolve()
+    hide = {home} if home != Path("/") else set()
+    roots = {Path(p).resolve() for p in (sys.base_prefix, sys.prefix, Path(__file__).resolve().parents[2])}
+    for root in roots:
+        for parent in (*reversed(root.parents), root):
+            if parent != Path("/") and not os.stat(parent).st_mode & 0o001:
+                hide.add(parent)
+                break
+    keep = tuple(sorted(r for r in roots if any(h == r or h in r.parents for h in hide)))
+    return tuple(sorted(hide)), keep
 
 
 def _parents_below(path: Path, roots: Sequence[Path]) -> list[Path]:
@@ -213,6 +280,15 @@ def _bwrap_prefix(cwd: Path, writable: Sequence[Path], readonly: Sequence[Path],
     else:
         argv += ["--unshare-all", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_GID)]
     argv += ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
+    null = _writable_dev_null()
+    if null:
+        argv += ["--dev-bind", null, "/dev/null"]
+    cache = os.environ.get(CCACHE_DIR_ENV)
+    if cache and Path(cache).resolve() not in writable and os.path.isdir(cache):
+        hide = [*hide, Path(cache).resolve()]  # compiled objects of benches (their nonces): compile steps only
+    runtime_hide, runtime_keep = _runtime_view()
+    hide = [*runtime_hide, *hide]
+    readonly = [*runtime_keep, *readonly]
     emptied = [Path(r) for r in _hidden_roots()] + list(hide)
     for root in _hidden_roots():  # every other run's work directory lives here
         argv += ["--perms", "1777", "--tmpfs", root]
