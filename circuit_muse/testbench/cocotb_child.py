@@ -32,7 +32,8 @@ def main(phase: str, config_path: str, results: str | None = None) -> int:
             return 3
         return 0
     try:
-        runner.test(hdl_toplevel=cfg["toplevel"], test_module=cfg["test_module"], build_dir=build_dir,
+        runner.test(hdl_toplevel=cfg["toplevel"], hdl_toplevel_lang="verilog", test_module=cfg["test_module"],
+                    build_dir=build_dir,
                     test_dir=work, results_xml=results, log_file=work / "test.log",
                     waves=cfg.get("waves", True), seed=cfg.get("seed"),
                     extra_env={"COCOTB_REWRITE_ASSERTION_FILES": "", **cfg.get("extra_env", {})},
