@@ -137,7 +137,7 @@ def _verilator_binary(ctx: SimContext, files: list[str], tb_top: str | None,
 
 def seal_binary(binary: Path) -> None:
     """Make a compiled simulation (it embeds the nonce) execute-only, so the process running it cannot
-    read it back; an unreadable executable also makes that process non-dumpable (no /proc/self/mem)."""
+    read the file back (its own memory, /proc/self/mem, stays reachable: that part relies on the screen)."""
     if os.geteuid() == 0:
         os.chown(binary, 0, 0)
     os.chmod(binary, 0o111)
