@@ -11,6 +11,10 @@ from .sandbox import Limits, ProcessResult, compile_cache_dir, run
 _SCRUB = ("PYTEST_CURRENT_TEST", "COCOTB_RESULTS_FILE", "MODULE", "TOPLEVEL", "TESTCASE")
 
 
+# Tools whose runs start our Python interpreter (Verilator's makefiles call it; cocotb runs under it).
+_RUNS_PYTHON = frozenset({"python", "verilator"})
+
+
 def tool_env(name: str, extra: dict[str, str] | None = None) -> dict[str, str]:
     env = require(name).environ()
     for k in _SCRUB:
@@ -38,4 +42,5 @@ def run_tool(name: str, args: Sequence[str], *, cwd: str | os.PathLike[str], lim
         binds.append(cache)
     else:
         env.pop("OBJCACHE", None)
-    return run([tool.path, *args], cwd=cwd, limits=limits, env=env, stdin=stdin, writable=binds, hide=hide)
+    return run([tool.path, *args], cwd=cwd, limits=limits, env=env, stdin=stdin, writable=binds, hide=hide,
+               python=name in _RUNS_PYTHON)

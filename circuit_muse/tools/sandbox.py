@@ -197,14 +197,17 @@ def _probe(wanted: str, _bwrap_override: str, _path: str) -> Isolation:
     if wanted == "rlimits":
         return Isolation("rlimits", f"rlimits only: {MODE_ENV}=rlimits (no namespaces, the caller's own user "
                                     "and filesystem)")
+    probe_dir = Path(tempfile.mkdtemp(prefix="cm-probe-"))
     try:
-        argv = _bwrap_prefix(Path("/"), (), (), (), {}) + ["true"]
+        argv = _bwrap_prefix(probe_dir, (), (), (), {}) + ["true"]
         res = subprocess.run(argv, capture_output=True, timeout=20)
         failure = None if res.returncode == 0 else res.stderr.decode(errors="replace").strip()[-300:]
     except ToolNotFound as exc:
         failure = str(exc)
     except (OSError, subprocess.TimeoutExpired) as exc:
         failure = str(exc)
+    finally:
+        shutil.rmtree(probe_dir, ignore_errors=True)
     if failure is None:
         return Isolation("bwrap", f"bwrap: uid {SANDBOX_UID}, no network, read-only root, private /tmp")
     if wanted == "bwrap":
@@ -253,8 +256,10 @@ def _writable_dev_null() -> str | None:
         node.parent.mkdir(mode=0o755, exist_ok=True)
         if node.parent.stat().st_uid != 0:
             raise PermissionError(f"{node.parent} is not owned by root")
-        if not node.exists():
+        try:
             os.mknod(node, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+        except FileExistsError:  # made earlier, or by a concurrent worker: checked below
+            pass
         st = node.stat()
         if not stat.S_ISCHR(st.st_mode) or st.st_rdev != os.makedev(1, 3) or st.st_uid != 0:
             raise PermissionError(f"{node} is not root's null device")
@@ -266,22 +271,25 @@ def _writable_dev_null() -> str | None:
 
 
 @functools.cache
-def _runtime_view() -> tuple[tuple[Path, ...], tuple[Path, ...]]:
-    """(paths to hide, runtime roots to bind back read-only) so uid 65534 can run our Python and tools.
+def _home_and_runtime() -> tuple[tuple[Path, ...], tuple[Path, ...], tuple[Path, ...]]:
+    """(home to hide, directories to hide for Python, Python roots to bind back read-only).
 
-    The caller's home is hidden (keys, tokens, shell history). Python, the venv and this package are bound
-    back read-only when they sit under it or under a directory uid 65534 cannot enter (pyenv in /root).
+    The caller's home is hidden (keys, tokens, shell history) unless uid 65534 cannot enter it anyway
+    (root's 0700 /root: one mount less per call). Commands that run Python (cocotb, Verilator's build)
+    also need the interpreter, the venv and this package, which may sit under a directory uid 65534
+    cannot enter (pyenv in /root): that directory is emptied and they are bound back read-only.
     """
     home = Path(os.path.expanduser("~")).resolve()
-    hide = {home} if home != Path("/") else set()
+    home_hide = () if home == Path("/") or (_caller_is_root() and not os.stat(home).st_mode & 0o001) else (home,)
     roots = {Path(p).resolve() for p in (sys.base_prefix, sys.prefix, Path(__file__).resolve().parents[2])}
+    blocked = set(home_hide)
     for root in roots:
         for parent in (*reversed(root.parents), root):
             if parent != Path("/") and not os.stat(parent).st_mode & 0o001:
-                hide.add(parent)
+                blocked.add(parent)
                 break
-    keep = tuple(sorted(r for r in roots if any(h == r or h in r.parents for h in hide)))
-    return tuple(sorted(hide)), keep
+    keep = tuple(sorted(r for r in roots if any(h == r or h in r.parents for h in blocked)))
+    return home_hide, tuple(sorted(blocked)), keep
 
 
 def _parents_below(path: Path, roots: Sequence[Path]) -> list[Path]:
@@ -294,7 +302,7 @@ def _parents_below(path: Path, roots: Sequence[Path]) -> list[Path]:
 
 
 def _bwrap_prefix(cwd: Path, writable: Sequence[Path], readonly: Sequence[Path], hide: Sequence[Path],
-                  env: Mapping[str, str]) -> list[str]:
+                  env: Mapping[str, str], python: bool = False) -> list[str]:
     argv = [_bwrap_path(), "--die-with-parent", "--new-session"]
     if _caller_is_root():
         # No user namespace: bwrap's would map 65534 back to root, where RLIMIT_NPROC never binds. setpriv
@@ -309,9 +317,9 @@ def _bwrap_prefix(cwd: Path, writable: Sequence[Path], readonly: Sequence[Path],
     cache = os.environ.get(CCACHE_DIR_ENV)
     if cache and Path(cache).resolve() not in writable and os.path.isdir(cache):
         hide = [*hide, Path(cache).resolve()]  # compiled objects of benches (their nonces): compile steps only
-    runtime_hide, runtime_keep = _runtime_view()
-    hide = [*runtime_hide, *hide]
-    readonly = [*runtime_keep, *readonly]
+    home_hide, python_hide, python_keep = _home_and_runtime()
+    hide = [*(python_hide if python else home_hide), *hide]
+    readonly = [*(python_keep if python else ()), *readonly]
     emptied = [Path(r) for r in _hidden_roots()] + list(hide)
     for root in _hidden_roots():  # every other run's work directory lives here
         argv += ["--perms", "1777", "--tmpfs", root]
@@ -370,28 +378,30 @@ def run(
     writable: Sequence[str | os.PathLike[str]] = (),
     readonly: Sequence[str | os.PathLike[str]] = (),
     hide: Sequence[str | os.PathLike[str]] = (),
+    python: bool = False,
 ) -> ProcessResult:
     """Run argv (never through a shell) in the sandbox under limits; kill the whole tree on timeout or flood.
 
     Only `cwd` (and `writable`) can be written; `readonly` paths are bound read-only (needed when they
     sit under a hidden root such as /tmp); `hide` paths are replaced by empty directories first. The
-    environment is cut down to an allow-list whatever `env` holds.
+    environment is cut down to an allow-list whatever `env` holds. python=True makes our interpreter,
+    venv and package reachable (for commands that run Python: cocotb, Verilator's build).
     """
     return _run(argv, cwd=cwd, limits=limits, env=env, stdin=stdin, writable=writable, readonly=readonly,
-                hide=hide, iso=isolation())
+                hide=hide, iso=isolation(), python=python)
 
 
 def run_trusted(argv: Sequence[str], *, cwd: str | os.PathLike[str], limits: Limits = DEFAULT_LIMITS,
                 env: Mapping[str, str] | None = None) -> ProcessResult:
     """Run one of the sandbox's own launchers (bwrap, setpriv: asking their version) under rlimits only."""
     return _run(argv, cwd=cwd, limits=limits, env=env, stdin=None, writable=(), readonly=(), hide=(),
-                iso=Isolation("rlimits", "trusted launcher"))
+                iso=Isolation("rlimits", "trusted launcher"), python=False)
 
 
 def _run(argv: Sequence[str], *, cwd: str | os.PathLike[str], limits: Limits, env: Mapping[str, str] | None,
          stdin: bytes | None, writable: Sequence[str | os.PathLike[str]],
          readonly: Sequence[str | os.PathLike[str]], hide: Sequence[str | os.PathLike[str]],
-         iso: Isolation) -> ProcessResult:
+         iso: Isolation, python: bool) -> ProcessResult:
     argv = [str(a) for a in argv]
     work = Path(cwd).resolve()
     clean_env = scrub_env(env, work)
@@ -400,7 +410,7 @@ def _run(argv: Sequence[str], *, cwd: str | os.PathLike[str], limits: Limits, en
         for path in (work, *writable):
             make_writable_for_sandbox(path)
         full = _bwrap_prefix(work, [Path(p).resolve() for p in writable], [Path(p).resolve() for p in readonly],
-                             [Path(p).resolve() for p in hide], clean_env) + argv
+                             [Path(p).resolve() for p in hide], clean_env, python) + argv
     prlimit = _prlimit_prefix(limits)
     if prlimit:
         full = prlimit + full
