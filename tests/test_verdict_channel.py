@@ -132,15 +132,6 @@ def test_icarus_forger_that_reads_every_file_cannot_forge_a_pass() -> None:
     assert f"{decoy} Mismatches: 0 in 20 samples" in out.detail.log_tail  # type: ignore[attr-defined]
 
 
-def test_the_forger_is_real_without_the_sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Control: under rlimits only, the same design finds the nonce in the image next door and forges a
-    PASS; that is what the bwrap sandbox (and the report's loud note when it is missing) is for."""
-    monkeypatch.setenv(sandbox.MODE_ENV, "rlimits")
-    with sandbox.workdir() as work:
-        out = _run_like_the_pipeline(VerilogTestbench(BENCH), _ctx(work, _forger(_targets(work)), "icarus"))
-    assert out.passed  # type: ignore[attr-defined]
-
-
 def test_reference_bench_forger_cannot_forge_a_pass() -> None:
     ref = "module top_module(input clk, output out);\n  assign out = 1'b1;\nendmodule\n"
     with sandbox.workdir() as work:
