@@ -223,11 +223,15 @@ def available(name: str) -> bool:
 
 
 def versions(names: tuple[str, ...] = ("iverilog", "verilator", "yosys")) -> dict[str, str]:
-    """Versions of the located tools (missing ones read 'missing'); part of every cache key."""
+    """Versions of the located tools (missing ones read 'missing') and the sandbox mode; part of every
+    cache key, so a report made without isolation is never served as an isolated one."""
+    from .sandbox import isolation
+
     out = {}
     for n in names:
         try:
             out[n] = require(n).version
         except (ToolNotFound, ToolError):
             out[n] = "missing"
+    out["sandbox"] = isolation().mode
     return out
