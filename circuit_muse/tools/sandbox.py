@@ -105,13 +105,18 @@ def _limit_setter(limits: Limits):  # type: ignore[no-untyped-def]
     return apply
 
 
+@functools.cache
+def _prlimit_path() -> str | None:
+    return shutil.which("prlimit")
+
+
 def _prlimit_prefix(limits: Limits) -> list[str] | None:
     """`prlimit --cpu=.. -- ` setting the same limits as `_limit_setter`, or None without util-linux prlimit.
 
     An exec of prlimit costs ~3 ms; a preexec_fn makes Python fork the whole (large) caller instead of
     vfork-ing it, ~10 ms per call in a pipeline worker.
     """
-    path = shutil.which("prlimit")
+    path = _prlimit_path()
     if not path:
         return None
     wanted = [("cpu", resource.RLIMIT_CPU, limits.cpu_s, limits.cpu_s + 1),
