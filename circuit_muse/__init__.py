@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS: dict[str, str] = {
+    "tool_versions": "circuit_muse.about",
     "verify": "circuit_muse.engine.pipeline",
     "verify_many": "circuit_muse.engine.many",
     "VerifyOptions": "circuit_muse.engine.options",
@@ -52,6 +53,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
+    from .about import tool_versions
     from .contract import Contract, PortSpec
     from .engine.many import verify_many
     from .engine.options import VerifyOptions

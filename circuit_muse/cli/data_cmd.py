@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from ..errors import InputError
+from .paths import readable_file, writable_file
 
 TIER_HELP = "family suite tier: fast (vector replay), full (cocotb), both (fast then cocotb; default)"
 
@@ -30,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     b.add_argument("--eval-out", metavar="PATH", help="eval prompts JSONL (default: the shipped file)")
     b.add_argument("--report", metavar="PATH", help="build report JSON (default: next to the shipped set)")
     b.add_argument("--seed", type=int, default=None, help="augmentation seed (default: the shipped set's)")
-    b.add_argument("--workers", type=int, default=2, help="parallel verification processes (default 2)")
+    b.add_argument("--workers", type=_positive, default=2, help="parallel verification processes (default 2)")
     b.add_argument("--tier", choices=["fast", "full", "both"], default="both", help=TIER_HELP)
     b.add_argument("--no-cache", action="store_true",
                    help="do not use the verification cache ($CIRCUIT_MUSE_CACHE_DIR when set)")
@@ -40,9 +41,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     c = dsub.add_parser("check", help="re-verify every record and report per-task/per-family pass counts",
                         description="Re-run every record's checks from scratch; exit status 1 if any fails.")
     c.add_argument("paths", nargs="*", metavar="JSONL", help="files to check (default: the shipped set)")
-    c.add_argument("--workers", type=int, default=2, help="parallel verification processes (default 2)")
+    c.add_argument("--workers", type=_positive, default=2, help="parallel verification processes (default 2)")
     c.add_argument("--tier", choices=["fast", "full", "both"], default="both", help=TIER_HELP)
-    c.add_argument("--sample", type=int, metavar="N", help="check a deterministic sample of N records")
+    c.add_argument("--sample", type=_positive, metavar="N", help="check a deterministic sample of N records")
     c.add_argument("--id", action="append", default=[], metavar="ID", help="check only these record ids")
     c.add_argument("--task", choices=["generate", "debug", "explain", "assertion"], help="only this task")
     c.add_argument("--use-cache", action="store_true",
@@ -55,6 +56,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     s.add_argument("paths", nargs="*", metavar="JSONL", help="files (default: the shipped set)")
     s.add_argument("--json", action="store_true", help="print JSON")
     s.set_defaults(func=run)
+
+
+def _positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {n}")
+    return n
 
 
 def run(args: argparse.Namespace) -> int:
@@ -71,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
 def _paths(paths: list[str]) -> list[Path]:
     from ..data import DATASET_PATH
 
-    return [Path(p) for p in paths] if paths else [DATASET_PATH]
+    return [readable_file(p, "data file") for p in paths] if paths else [DATASET_PATH]
 
 
 def sample_records(records: list, n: int, seed: int = 0) -> list:
@@ -97,6 +108,9 @@ def _build(args: argparse.Namespace) -> int:
     from ..data import build as B
 
     kw: dict = {}
+    for flag, value in (("--out", args.out), ("--eval-out", args.eval_out), ("--report", args.report)):
+        if value:
+            writable_file(value, flag)  # before the build runs: a typo must not cost a 10-minute build
     if args.out:
         kw["out_path"] = Path(args.out)
         kw["eval_path"] = Path(args.eval_out) if args.eval_out else None

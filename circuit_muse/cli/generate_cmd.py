@@ -10,6 +10,7 @@ from ..errors import InputError
 from ..loop import generate_verified
 from ..loop.events import Event
 from ..models.registry import get_model
+from .paths import readable_file, writable_file
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -78,6 +79,10 @@ def _model_options(items: list[str]) -> dict[str, str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.output:
+        writable_file(args.output, "-o/--output")  # before the model runs, so a typo never costs a generation
+    if args.testbench:
+        readable_file(args.testbench, "testbench")
     prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
     progress = None if (args.json or args.quiet) else _Progress()
     model = get_model(args.model, **_model_options(args.model_option))

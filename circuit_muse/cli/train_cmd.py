@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from ..errors import InputError, ModelError
+from .paths import missing_extra_text, readable_file, writable_dir
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -81,7 +82,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         from ..train import load_config
 
-        cfg = load_config(args.config)
+        cfg = load_config(readable_file(args.config, "training config"))
+        if args.output:
+            writable_dir(args.output, "--output")
         if args.output:
             cfg = cfg.with_output_dir(args.output)
         try:
@@ -96,6 +99,9 @@ def run(args: argparse.Namespace) -> int:
                 _print_plan(plan)
             return 0
         result = run_training(cfg, resume=args.resume, on_event=None if args.json else _print_event)
+    except ModuleNotFoundError as exc:  # torch etc. are imported lazily, inside make_plan/run_training
+        print(f"circuit-muse: {missing_extra_text(exc)}", file=sys.stderr)
+        return 2
     except InputError as exc:
         print(f"circuit-muse: {exc}", file=sys.stderr)
         return 2
