@@ -9,7 +9,8 @@ from ..engine.options import VerifyOptions
 from ..engine.pipeline import verify
 from ..errors import InputError
 from .paths import readable_file, writable_dir, writable_file
-from .render import junit_xml, render_text
+from .junit import junit_xml
+from .render import render_text
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
