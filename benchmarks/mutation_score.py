@@ -21,6 +21,7 @@ import time
 
 from _results import add_output_args, output_dir
 
+from circuit_muse.cli.progress import progress_bar
 from circuit_muse.suites import get_suite
 from circuit_muse.suites.mutate import score
 
@@ -45,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--families", default=",".join(VARIANTS))
     ap.add_argument("--tier", default="both", choices=["fast", "both", "full"])
     ap.add_argument("--no-assertion", action="store_true", help="skip the Verilator-built assertion family")
+    ap.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     add_output_args(ap)
     args = ap.parse_args(argv)
     out = output_dir(args, "mutation_score", ap) / "mutation_score"
@@ -55,7 +57,13 @@ def main(argv: list[str] | None = None) -> int:
         runs = []
         for variant, params in VARIANTS[fam]:
             t = time.monotonic()
-            r = score(get_suite(fam, variant, params), tier=args.tier)
+            with progress_bar(None, f"{fam}/{variant or 'default'}", unit="mutant", quiet=args.quiet,
+                              leave=False) as bar:
+                def advance(done: int, total: int, bar=bar) -> None:
+                    bar.total = total
+                    bar.update(done - bar.n)
+
+                r = score(get_suite(fam, variant, params), tier=args.tier, on_progress=advance)
             r["seconds"] = round(time.monotonic() - t, 2)
             runs.append(r)
             print(f"{fam:11s} {r['variant']:36s} mutants={r['mutants']:3d} killed={r['killed']:3d} "

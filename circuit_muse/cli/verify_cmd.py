@@ -8,8 +8,8 @@ import sys
 from ..engine.options import VerifyOptions
 from ..engine.pipeline import verify
 from ..errors import InputError
-from .paths import readable_file, writable_dir, writable_file
 from .junit import junit_xml
+from .paths import readable_file, writable_dir, writable_file
 from .render import render_text
 
 
