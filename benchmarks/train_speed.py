@@ -28,7 +28,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from _results import add_output_args, output_dir  # noqa: E402 - benchmarks/ is sys.path[0] when run
+sys.path.insert(0, str(ROOT / "benchmarks"))  # for _results also when a test loads this file by path
+from _results import add_output_args, output_dir  # noqa: E402
 
 # circuit_muse imports its engine lazily, so the GPU box needs no pyslang for the training code.
 
