@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _header(env: dict[str, str]) -> str:
-    res = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+    res = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-p", "no:cacheprovider",
                           "tests/test_cli_version.py"], cwd=ROOT, capture_output=True, text=True, timeout=120,
                          env=env)
     assert res.returncode == 0, res.stdout + res.stderr
