@@ -58,8 +58,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .engine.many import verify_many
     from .engine.options import VerifyOptions
     from .engine.pipeline import verify
-    from .errors import (CircuitMuseError, InputError, ModelError, TestbenchError, ToolError, ToolNotFound,
-                         ToolTimeout)
+    from .errors import CircuitMuseError, InputError, ModelError, TestbenchError, ToolError, ToolNotFound, ToolTimeout
     from .loop import GenerationResult, agenerate_verified, generate_verified, iter_generate
     from .models.registry import get_model
     from .report import Category, Diagnostic, Severity, StageResult, VerificationReport
