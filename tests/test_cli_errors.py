@@ -87,3 +87,15 @@ def test_outputs_are_checked_before_the_work_runs(tmp_path: Path, capsys) -> Non
     for flag in ("--out", "--eval-out", "--report"):
         _fails_cleanly(capsys, ["data", "build", flag, nowhere], flag, "does not exist")
     _fails_cleanly(capsys, ["verify", COUNTER, "--keep-waves", COUNTER], "is a file, not a folder")
+
+
+def test_usage_errors_are_one_line(capsys) -> None:
+    for argv, text in ((["verify"], "the following arguments are required: FILE"),
+                       (["verify", COUNTER, "--simulator", "modelsim"], "invalid choice: 'modelsim'"),
+                       (["data", "check", "--tier", "slow"], "invalid choice: 'slow'"),
+                       (["nosuch"], "invalid choice: 'nosuch'")):
+        with pytest.raises(SystemExit) as exc:
+            main(argv)
+        err = capsys.readouterr().err
+        assert exc.value.code == 2 and len(err.strip().splitlines()) == 1 and text in err, (argv, err)
+        assert "--help" in err

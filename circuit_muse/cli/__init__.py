@@ -9,6 +9,7 @@ import importlib
 import logging
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from ..errors import CircuitMuseError, InputError, ToolNotFound
 
@@ -36,8 +37,15 @@ class _VersionAction(argparse.Action):
         parser.exit(0)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (what is wrong, and where help is) and exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="circuit-muse", description="Verified Verilog generation.")
+    parser = _Parser(prog="circuit-muse", description="Verified Verilog generation.")
     parser.add_argument("--version", action=_VersionAction)
     parser.add_argument("-v", "--verbose", action="count", default=0, help="log tool command lines (-vv: debug)")
     sub = parser.add_subparsers(dest="command", required=True)
