@@ -32,6 +32,10 @@ _OURS = re.compile(r"^.+-[0-9a-f]{12}\.(vcd|fst)$")  # the names keep_waveform g
 _ROOT_SCOPE = re.compile(r'^S_\w+ \.scope module, "([^"]+)" "[^"]+" \d+ \d+;$', re.M)
 _FILE_TABLE = re.compile(r"^:file_names (\d+);$", re.M)
 _NOT_FILES = {"N/A", "<interactive>", "-"}
+# Module and file names reach the dumper's text and iverilog's argv: plain ones only (a design can rename its
+# source with `line, or use escaped identifiers; neither may become an argument or Verilog of ours).
+_PLAIN_MODULE = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
+_PLAIN_FILE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*")
 
 
 def cap_bytes() -> int:
@@ -116,8 +120,8 @@ def dump_rerun(ctx: SimContext) -> list[Path]:
     if opts.simulator != "icarus" or not image.is_file():
         return []
     files, roots = image_sources(image.read_text(errors="replace"))
-    files = [f for f in files if (work / f).is_file() and not Path(f).is_absolute() and ".." not in Path(f).parts]
-    if not files or not roots:
+    files = list(dict.fromkeys(f for f in files if _PLAIN_FILE.fullmatch(f) and (work / f).is_file()))
+    if not files or not roots or not all(_PLAIN_MODULE.fullmatch(r) for r in roots):
         return []
     dumper = "cm_wave_dump_" + re.sub(r"\W", "", ctx.nonce)[-8:]   # a name no design can have guessed
     wave = f"{dumper}.vcd"

@@ -138,3 +138,20 @@ def test_no_rerun_for_the_default_folder(tmp_path: Path, monkeypatch) -> None:
                     use_cache=False)
     assert not rep.passed and rep.stage("simulate").simulation.vcd_path is None
     assert list(tmp_path.iterdir()) == []
+
+
+def test_names_from_the_image_never_become_arguments_or_verilog(tmp_path: Path) -> None:
+    """A design can rename its file with `line or use an escaped identifier: the rerun then does nothing."""
+    from types import SimpleNamespace
+
+    image = ('S_0x1 .scope module, "tb" "tb" 3 4;\n:file_names 4;\n    "N/A";\n    "<interactive>";\n'
+             '    "-o/etc/x";\n    "design.sv";\n')
+    (tmp_path / "design.sv").write_text("module m; endmodule\n")
+    (tmp_path / "sim.vvp").write_text(image)
+    files, roots = waves.image_sources(image)
+    assert files == ["-o/etc/x", "design.sv"] and roots == ["tb"]
+    evil = image.replace('"tb" "tb"', '"tb);$finish;//" "tb"')
+    (tmp_path / "sim.vvp").write_text(evil)
+    ctx = SimpleNamespace(options=cm.VerifyOptions(), workdir=tmp_path, prebuilt=None, nonce="CMV" + "ab" * 12)
+    assert waves.dump_rerun(ctx) == []
+    assert not list(tmp_path.glob("cm_wave_dump_*"))
