@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .testbench.base import SimContext
 
 MAX_WAVE_BYTES = 32 * 1024 * 1024          # a single waveform larger than this (a runaway dump) is not kept
+RERUN_WALL_S = 5.0                          # a design that hung the first run costs at most this much again
 CAP_ENV = "CIRCUIT_MUSE_WAVES_MAX_MB"
 DEFAULT_CAP_MB = 256
 WAVE_SUFFIXES = (".vcd", ".fst")
@@ -134,7 +135,11 @@ def dump_rerun(ctx: SimContext) -> list[Path]:
     comp = run_tool("iverilog", [*args, "-s", dumper, *files, f"{dumper}.sv"], cwd=work, limits=opts.tool_limits)
     if comp.returncode != 0 or comp.timed_out:
         return []
-    run_tool("vvp", ["-n", f"{dumper}.vvp"], cwd=work, limits=opts.sim_limits)
+    # bounded: a run that timed out or flooded once must not cost its full limits twice
+    limits = opts.sim_limits.scaled(wall_s=min(opts.sim_limits.wall_s, RERUN_WALL_S),
+                                    cpu_s=min(opts.sim_limits.cpu_s, int(RERUN_WALL_S)),
+                                    file_size=min(opts.sim_limits.file_size, MAX_WAVE_BYTES))
+    run_tool("vvp", ["-n", f"{dumper}.vvp"], cwd=work, limits=limits)
     return [work / wave] if (work / wave).is_file() else []
 
 

@@ -155,3 +155,4 @@ def test_names_from_the_image_never_become_arguments_or_verilog(tmp_path: Path) 
     ctx = SimpleNamespace(options=cm.VerifyOptions(), workdir=tmp_path, prebuilt=None, nonce="CMV" + "ab" * 12)
     assert waves.dump_rerun(ctx) == []
     assert not list(tmp_path.glob("cm_wave_dump_*"))
+
