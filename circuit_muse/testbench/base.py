@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import shutil
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,7 +84,6 @@ class Testbench(ABC):
 
 
 
-MAX_WAVE_BYTES = 32 * 1024 * 1024
 SIM_DIR = "cm_sim"
 _SOURCE_SUFFIXES = (".v", ".sv", ".vh", ".svh", ".vvp", ".py", ".json", ".cpp", ".h", ".o", ".a", ".mk")
 MAX_DATA_BYTES = 64 * 1024 * 1024
@@ -125,21 +123,10 @@ def refuse_unplain_names(names: dict[str, object], detail: SimulationDetail) -> 
 
 
 def keep_waveform(ctx: SimContext, produced: list[Path]) -> str | None:
-    """Copy a failing run's waveform out of the sandbox (which is deleted afterwards) into keep_vcd_dir.
+    """Keep a failing run's waveform (see circuit_muse.waves: rerun with a dumper, size cap, eviction)."""
+    from ..waves import keep_waveform as keep
 
-    Waveforms over MAX_WAVE_BYTES (a runaway loop dumping for seconds) are not kept.
-    """
-    dest_dir = ctx.options.keep_vcd_dir
-    for wave in produced:
-        if wave.is_symlink():  # written by the design's sandbox: never follow it out of there
-            continue
-        if dest_dir and wave.exists() and 0 < wave.stat().st_size <= MAX_WAVE_BYTES:
-            dest = Path(dest_dir)
-            dest.mkdir(parents=True, exist_ok=True)
-            target = dest / f"{ctx.top}-{ctx.nonce[3:15]}{wave.suffix}"
-            shutil.copyfile(wave, target)
-            return str(target)
-    return None
+    return keep(ctx, produced)
 
 
 def parse_mismatch(fields: str, *, test: str | None = None) -> Mismatch:
