@@ -26,6 +26,10 @@ def test_a_plain_bench_passes_the_screen() -> None:
     ('$dumpfile(name);', "string literal"),
     ("`include \"/etc/passwd\"", "include"),
     ('$vpi_thing();', "$vpi_thing"),
+    # a quote inside an escaped identifier must not open a fake string that hides what follows
+    ('reg \\a"b ; f = $fopen("/etc/passwd", "r"); $display("x");', "escaped identifiers"),
+    ('end import "DPI-C" function int f(); initial begin', "import"),
+    ('`define P(a) $sys``a\n `P(tem)("id");', "token pasting"),
 ])
 def test_hostile_benches_are_refused_with_the_reason(body: str, why: str) -> None:
     with pytest.raises(TestbenchError, match=None) as err:

@@ -68,13 +68,16 @@ def uploaded_testbench(text: str, name: str) -> Testbench:
 
 
 def reference_testbench(text: str) -> Testbench:
-    from ..engine.elaborate import elaborate
-    from ..engine.screen import lexical_screen, screen
+    from ..engine.pipeline import verify
     from ..testbench import ReferenceTestbench
 
-    problems = lexical_screen(text) or screen(elaborate(text))  # a reference is compiled and run too
+    # A reference is compiled and run too, so it gets the design's screen, in a bounded engine worker.
+    screened = verify(text, options={"stages": ()}, use_cache=False)
+    problems = [d for s in screened.stages if not s.passed for d in s.errors]
     if problems:
-        raise InputError(f"reference line {problems[0].line}: {problems[0].message}")
+        first = problems[0]
+        raise InputError(f"reference line {first.line}: {first.message}" if first.line else
+                         f"reference: {first.message}")
     return ReferenceTestbench(text)
 
 
