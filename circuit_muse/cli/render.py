@@ -4,7 +4,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from ..engine.elaborate import DESIGN_FILE
-from ..report import Severity, VerificationReport
+from ..report import STATIC_VERDICT, Level, Severity, VerificationReport, display_score
 
 _MARK = {True: "\u2713", False: "\u2717"}
 
@@ -18,8 +18,8 @@ def caret_line(source_line: str, column: int | None) -> str:
 
 def render_text(report: VerificationReport, name: str = "design") -> str:
     out = []
-    verdict = "PASS" if report.passed else f"FAIL ({report.category.value})"
-    out.append(f"{name}: {verdict}  score={report.score:.3f}  top={report.top or '?'}  "
+    out.append(f"{name}: {report.verdict}  score={display_score(report.score, report.passed):.3f}  "
+               f"top={report.top or '?'}  "
                f"{report.duration_s * 1000:.0f} ms{'  (cached)' if report.cache_hit else ''}")
     for st in report.stages:
         mark = "-" if st.skipped else _MARK[st.passed]
@@ -58,7 +58,12 @@ def render_text(report: VerificationReport, name: str = "design") -> str:
         if st.simulation and st.simulation.vcd_path:
             out.append(f"      waveform kept: {st.simulation.vcd_path}")
     for note in report.notes:
+        if report.level is Level.STATIC and note.startswith(STATIC_VERDICT):
+            continue  # said below, louder
         out.append(f"  note: {note}")
+    if report.level is Level.STATIC:
+        out.append(f"  !! {STATIC_VERDICT}: only lint and synthesis ran. Nothing checked what {name} does;")
+        out.append("  !! give --testbench, --reference or --suite to verify its behaviour (exit code 3).")
     return "\n".join(out)
 
 
@@ -66,6 +71,9 @@ def junit_xml(reports: list[tuple[str, VerificationReport]]) -> str:
     suite = ET.Element("testsuite", name="circuit_muse.verify", tests=str(len(reports)),
                        failures=str(sum(not r.passed for _, r in reports)),
                        time=f"{sum(r.duration_s for _, r in reports):.3f}")
+    props = ET.SubElement(suite, "properties")
+    for name, rep in reports:  # the verdict level of each design: functional, static or failed
+        ET.SubElement(props, "property", name=f"level:{name}", value=rep.level.value)
     for name, rep in reports:
         for st in rep.stages:
             case = ET.SubElement(suite, "testcase", classname=name, name=st.name, time=f"{st.duration_s:.4f}")
