@@ -305,7 +305,7 @@ _UNSUPPORTED: list[tuple[tuple[str, ...], str, str]] = [
                                                  r"(triggered|clock(ed)?)\b|\bnegedge clk\b|\bdual[- ]edge\b|"
                                                  r"\bboth (clock )?edges\b",
      "a clock other than the rising edge ({0!r}); the suites clock on the rising edge"),
-    (("counter", "register", "fifo", "arbiter"), r"\b(no|without (a |any )?)reset\b|\bresetless\b",
+    (("counter", "register", "fifo", "arbiter"), r"\b(no|without( a| any)?) reset\b|\bresetless\b",
      "no reset ({0!r}); every suite drives a reset input"),
     (("counter", "register", "fifo", "arbiter"), r"\bboth (a )?synchronous and (an )?asynchronous\b|"
                                                  r"\b(synchronous|sync) (clear|reset) and (an )?(asynchronous|async)\b|"
