@@ -273,8 +273,8 @@ def _assemble(run: _Run, raw: str, src: str, top: str | None, tb: Testbench | No
     passed = level is Level.FUNCTIONAL  # PASS means behaviour was checked, never lint+synth alone
     report_notes = list(notes)
     if level is Level.STATIC:
-        report_notes.append("CLEAN, NOT FUNCTIONALLY VERIFIED: only lint and synthesis ran; no testbench, suite "
-                            "or reference checked what the design does")
+        report_notes.append("CLEAN, NOT FUNCTIONALLY VERIFIED: no functional test ran, only lint and synthesis; "
+                            "no testbench, suite or reference checked what the design does")
     parse = next((s for s in run.stages if s.name in ("parse", "screen") and s.info.get("top")), None)
     category = Category.PASS if passed else Category.UNVERIFIED if level is Level.STATIC else (
         failed.category if failed and failed.category else Category.LINT)
