@@ -128,23 +128,32 @@ def test_no_testbench_and_no_match_says_no_functional_test(monkeypatch: pytest.M
     assert result.to_dict()["level"] == "static"
 
 
-DOWN_COUNTER_63 = "Design a 6-bit down counter that stops at zero; its reset value is 63."
+TERMINAL_COUNT = "Design a 4-bit down counter with a terminal count output that pulses at zero."
 
 
 def test_a_match_that_contradicts_the_prompt_is_not_imposed() -> None:
     seen: list[Event] = []
     with ScriptedOpenAIServer([fence(GOOD)]) as server:
-        result = generate_verified(DOWN_COUNTER_63, model=server.spec(), samples=1, max_rounds=1,
+        result = generate_verified(TERMINAL_COUNT, model=server.spec(), samples=1, max_rounds=1,
                                    on_event=seen.append)
         prompt_sent = server.chat_requests[0].messages[-1]["content"]
     match = result.match
-    assert match["family"] == "counter" and "sat" in match["variant"] and match["mode"] == "static"
-    assert any("reset value of 63" in x for x in match["ignored"]) and match["unsure"]
-    # the suite's contract (reset to 0) never reached the model, and no suite ran
-    assert "`count` becomes 0" not in prompt_sent and result.spec is None
+    assert match["family"] == "counter" and "down" in match["variant"] and match["mode"] == "static"
+    assert any("terminal count" in x for x in match["ignored"]) and match["unsure"]
+    # the suite's contract (no terminal-count port) never reached the model, and no suite ran
+    assert "Ports (use exactly these names" not in prompt_sent and result.spec is None
     assert result.report.stage("simulate") is None and not result.passed
-    assert seen[0].type == "match" and "reset value of 63" in seen[0].data["line"]
-    assert any("reset value of 63" in n for n in result.notes)
+    assert seen[0].type == "match" and "terminal count" in seen[0].data["line"]
+    assert any("terminal count" in n for n in result.notes)
+
+
+def test_the_reset_value_in_the_prompt_reaches_the_contract() -> None:
+    with ScriptedOpenAIServer([fence(GOOD)]) as server:
+        result = generate_verified("Design a 6-bit down counter that stops at zero; its reset value is 63.",
+                                   model=server.spec(), samples=1, max_rounds=1)
+        prompt_sent = server.chat_requests[0].messages[-1]["content"]
+    assert result.match["mode"] == "suite" and result.spec["params"]["RESET"] == 63
+    assert "sat" in result.spec["variant"] and "`count` becomes 63" in prompt_sent
 
 
 def test_an_adapted_match_runs_the_closest_suite_and_says_so() -> None:

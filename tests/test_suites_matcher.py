@@ -92,7 +92,8 @@ def test_the_two_known_misses() -> None:
     assert reg is not None and "en" in reg.variant.split("-") and reg.adapted  # the load enable is kept
     down = match("a down counter that stops at zero, reset value 63")
     assert down is not None and down.variant.startswith("down") and "sat" in down.variant.split("-")
-    assert any("63" in x for x in down.ignored)  # and the reset value is not silently dropped
+    assert down.params["RESET"] == 63 and not down.unsure  # the reset value is part of the contract now
+    assert "`count` becomes 63" in down.suite(tier="fast").spec.prompt_text()
 
 
 def test_register_file_is_not_a_register() -> None:

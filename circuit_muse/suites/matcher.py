@@ -9,6 +9,7 @@ A match also says what it could not honour. `Match.ignored` lists what the promp
 of the family can express (a reset value other than 0, an extra output, a falling clock edge, a step of 2,
 ...): testing against that suite would contradict the prompt, so the loop falls back to static checks.
 `Match.adapted` lists what was mapped onto the closest variant (a register's `load` input is its `en`).
+Counters and registers take a reset value (the RESET parameter); a value the width cannot hold is ignored.
 `Match.unsure` is true when either list is non-empty or the confidence is below CONFIDENT; the loop then
 tells the user what it matched and what it ignored instead of imposing the suite silently.
 """
@@ -347,7 +348,9 @@ def _limits(family: str, t: str, tokens: list[str], params: dict[str, int]) -> t
                     r"value\s+)?" + _VALUE + r"(?![\w'])", t) or \
             _search(r"\breset(?:s| value)?\s*(?:of|is|=|:)?\s*" + _VALUE + r"(?![\w'])", t)
         v = _value(m.group(1)) if m else None
-        if v:
+        if v and family in ("counter", "register"):  # expressible: the RESET parameter
+            params["RESET"] = (1 << params.get("WIDTH", 8)) - 1 if v < 0 else v
+        elif v:
             ignored.append(f"a reset value of {m.group(1)} (the {family} suites reset to 0)")
     if family == "counter":
         m = _search(r"\b(?:count(?:s|ing)? by|increments? by|decrements? by|steps? (?:of|by|size(?: of)?)|in steps of) "
