@@ -56,7 +56,15 @@ class Category(str, enum.Enum):
 
 @dataclass
 class Diagnostic:
-    """One message from a tool, normalised: where, how bad, which rule, what, and the offending line."""
+    """One message from a tool, normalised: where, how bad, which rule, what, and the offending line.
+
+    severity: error, warning or info; message: the tool's text; tool: which tool said it (iverilog,
+    verilator, yosys, slang, screen, contract, cdc, ...); file/line/column: where (the design is
+    `design.sv`); code: the tool's rule (e.g. LATCH, multidriver, cdc-gray); source_line: the offending line;
+    category: the failure class it counts as.
+
+    Example: ``d.location()`` -> ``"design.sv:4:5"``; ``d.to_dict()`` for JSON.
+    """
 
     severity: Severity
     message: str
@@ -85,7 +93,11 @@ class Diagnostic:
 
 @dataclass
 class Mismatch:
-    """One failing check from simulation: when, which signal, what went in, what was expected, what came out."""
+    """One failing check from simulation: when, which signal, what went in, what was expected, what came out.
+
+    test / time / cycle: where in the run; signal, inputs, expected, got: the failing comparison (values as
+    text); message: a sentence when there is no single value to compare (e.g. a clock-domain crossing).
+    """
 
     test: str | None = None
     time: str | None = None
@@ -102,7 +114,12 @@ class Mismatch:
 
 @dataclass
 class SimulationDetail:
-    """What the simulate stage learned: counts, the first failures, and where the waveform of a failing run is."""
+    """What the simulate stage learned: counts, the first failures, and where the waveform of a failing run is.
+
+    testbench_kind (e.g. ``suite/counter:fast+full``), simulator; tests/failures (cocotb-style counts) and
+    samples/mismatched_samples (cycle comparisons); mismatches: the first failing checks; vcd_path: the kept
+    waveform of a failing run; log_tail: the end of the simulator's output. `pass_fraction` feeds the score.
+    """
 
     testbench_kind: str
     simulator: str
@@ -130,7 +147,14 @@ class SimulationDetail:
 
 @dataclass
 class StageResult:
-    """The outcome of one stage: pass/fail, duration, diagnostics and stage-specific facts."""
+    """The outcome of one stage: pass/fail, duration, diagnostics and stage-specific facts.
+
+    name: extract, screen, parse, lint, synth or simulate; passed / skipped; duration_s; diagnostics (all
+    messages; `errors` keeps the errors); category: why it failed; info: facts such as the synth cell count or
+    the testbench description; simulation: counts and first mismatches when it is the simulate stage.
+
+    Example: ``report.stage("lint").errors[0].message``.
+    """
 
     name: str
     passed: bool
