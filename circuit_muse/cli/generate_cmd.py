@@ -85,10 +85,10 @@ def run(args: argparse.Namespace) -> int:
     progress = None if (args.json or args.quiet) else _Progress()
     model = get_model(args.model, **_model_options(args.model_option))
 
-    def on_event(e: Event) -> None:  # what will be checked is said before round 1, even with --quiet
-        if e.type == "match" and not args.json and (args.quiet is False or e.data.get("mode") != "suite"
-                                                   or e.data.get("unsure")):
-            print(f"// {e.data['line']}", file=sys.stderr, flush=True)
+    def on_event(e: Event) -> None:  # what will be checked is said before round 1; a warning even with --quiet
+        if e.type == "match":
+            if not args.json and (not args.quiet or e.data.get("mode") == "static" or e.data.get("unsure")):
+                print(f"// {e.data['line']}", file=sys.stderr, flush=True)
         elif progress is not None:
             progress(e)
 
