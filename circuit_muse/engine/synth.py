@@ -65,7 +65,7 @@ def normalise_async_ternary(source: str) -> str:
     return "".join(out)
 
 
-def _yosys_inputs(workdir: Path, files: list[str]) -> list[str]:
+def yosys_inputs(workdir: Path, files: list[str]) -> list[str]:
     """The files Yosys reads: the originals, or a normalised copy where normalising changed something."""
     names = []
     for f in files:
@@ -131,7 +131,7 @@ def duplicate_drivers(rtlil: str) -> list[str]:
 def synth_check(workdir: Path, files: list[str], top: str, limits: Limits,
                 line_of: Callable[[str], int | None]) -> tuple[list[Diagnostic], dict[str, Any]]:
     """Run Yosys; return diagnostics (errors for real hardware problems) and info (cell count)."""
-    reads = "; ".join(f"read_verilog -sv {f}" for f in _yosys_inputs(workdir, files))
+    reads = "; ".join(f"read_verilog -sv {f}" for f in yosys_inputs(workdir, files))
     script = (f"{reads}; hierarchy -check -top {top}; tee -q -o proc.log proc; flatten; write_rtlil cm_pre.il; "
               "opt_clean; tee -q -o check.log check; tee -q -o stat.log stat")
     res = run_tool("yosys", ["-q", "-p", script], cwd=workdir, limits=limits)

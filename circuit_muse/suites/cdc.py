@@ -51,9 +51,9 @@ class CrossingBus:
 
 def netlist(workdir: Path, files: list[str], top: str, limits: Limits) -> dict | None:
     """Yosys's JSON netlist after proc + flatten, or None when Yosys fails (the synth stage reports why)."""
-    from ..engine.synth import _yosys_inputs
+    from ..engine.synth import yosys_inputs
 
-    reads = "; ".join(f"read_verilog -sv {f}" for f in _yosys_inputs(workdir, files))
+    reads = "; ".join(f"read_verilog -sv {f}" for f in yosys_inputs(workdir, files))
     res = run_tool("yosys", ["-q", "-p", f"{reads}; hierarchy -top {top}; proc; flatten; opt_clean; "
                                          f"write_json {NETLIST}"], cwd=workdir, limits=limits)
     path = workdir / NETLIST
