@@ -14,13 +14,14 @@ from circuit_muse.tools import sandbox
 
 pytestmark = pytest.mark.simulator
 ROOT = Path(__file__).resolve().parent.parent
-BINARY = (ROOT / "tests" / "designs" / "cdc" / "async_fifo_binary.v").read_text()
+CDC = ROOT / "tests" / "designs" / "cdc"
 
 
-@pytest.mark.parametrize("tier", ["both", "full"])
-def test_binary_pointers_through_synchronizers_fail(tier: str) -> None:
+@pytest.mark.parametrize(("design", "tier"), [("async_fifo_binary.v", "both"), ("async_fifo_binary.v", "full"),
+                                              ("async_fifo_binary_sync_module.v", "both")])
+def test_binary_pointers_through_synchronizers_fail(design: str, tier: str) -> None:
     suite = get_suite("async_fifo", tier=tier)
-    report = cm.verify(BINARY, testbench=suite, contract=suite.contract, use_cache=False)
+    report = cm.verify((CDC / design).read_text(), testbench=suite, contract=suite.contract, use_cache=False)
     assert not report.passed and report.category is cm.Category.MISMATCH
     errs = report.stage("simulate").errors
     assert errs[0].code == "cdc-gray" and "wptr" in errs[0].message and "Gray" in errs[0].message
