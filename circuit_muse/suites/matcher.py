@@ -346,7 +346,8 @@ def _limits(family: str, t: str, tokens: list[str], params: dict[str, int]) -> t
         m = _search(r"\b(?:resets?|reset value|initial value|power[- ]on value|initiali[sz]ed?|starts?|starting|"
                     r"clears?|counts? down)\s+(?:value\s+)?(?:of\s+|is\s+|to\s+|at\s+|from\s+|=\s*|with\s+)+(?:the "
                     r"value\s+)?" + _VALUE + r"(?![\w'])", t) or \
-            _search(r"\breset(?:s| value)?\s*(?:of|is|=|:)?\s*" + _VALUE + r"(?![\w'])", t)
+            _search(r"\breset value\s*(?:of|is|=|:)?\s*" + _VALUE + r"(?![\w'])|\breset\s*[=:]\s*" + _VALUE +
+                    r"(?![\w'])", t)
         v = _value(m.group(1)) if m else None
         if v and family in ("counter", "register"):  # expressible: the RESET parameter
             params["RESET"] = (1 << params.get("WIDTH", 8)) - 1 if v < 0 else v
