@@ -98,3 +98,14 @@ def test_the_two_known_misses() -> None:
 
 def test_register_file_is_not_a_register() -> None:
     assert match("Design a register file with 8 registers of 32 bits and two read ports") is None
+
+
+@pytest.mark.parametrize(("prompt", "reset"), [
+    ("Design a 4-bit counter with a synchronous reset 1 cycle long", 0),
+    ("Design an 8-bit register with reset = 8'h5a", 0x5A),
+    ("a 6-bit down counter that stops at zero, reset value 63", 63),
+    ("A 4-bit counter that resets to all ones", 15),
+])
+def test_reset_values_are_read_only_when_stated(prompt: str, reset: int) -> None:
+    m = match(prompt)
+    assert m is not None and m.params["RESET"] == reset and not m.ignored
