@@ -161,3 +161,17 @@ def test_the_modes_accept_a_correct_design(tmp_path: Path) -> None:
                              options={"keep_vcd_dir": str(tmp_path / "waves")})
     assert [r.category.value for r in reports] == ["pass"] * 3, [[d.message for d in r.diagnostics][:2]
                                                                  for r in reports]
+
+
+@pytest.mark.parametrize("name,text", [
+    ("120KB-expression", "module top(input clk, input a, output y);\n  assign y = " + " ^ ".join(["a"] * 30000)
+     + ";\nendmodule\n"),
+    ("1MB-text", "module top(input clk, input a, output y);\n" + "  wire w;\n" * 120_000 + "endmodule\n"),
+    ("deep-begin", "module top(input clk, input a, output reg y);\n  initial " + "begin " * 5000 + "y = a; "
+     + "end " * 5000 + "\nendmodule\n"),
+])
+def test_oversized_input_is_a_resource_report_before_any_parser(name: str, text: str) -> None:
+    rep = cm.verify(text, testbench=ReferenceTestbench(REF), use_cache=False)
+    assert rep.category is cm.Category.RESOURCE, [d.message for d in rep.diagnostics]
+    assert rep.stages[-1].name in ("extract", "screen")
+    assert all(s.name in ("extract", "screen") for s in rep.stages)

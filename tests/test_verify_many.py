@@ -86,3 +86,18 @@ def test_only_the_guilty_candidate_fails_when_a_worker_dies() -> None:
     again = cm.verify_many([segfault, explode], testbench=tb, use_cache=False)
     assert [r.category.value for r in again] == ["resource", "resource"]
     assert [s.name for s in again[0].stages] == ["extract", "screen"]
+
+
+def test_the_docstring_examples_are_true() -> None:
+    import doctest
+
+    from circuit_muse.engine import many, pipeline
+
+    for func in (pipeline.verify, many.verify_many):
+        finder = doctest.DocTestFinder()
+        runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+        tests = finder.find(func, globs={})
+        assert tests and tests[0].examples, func.__name__
+        for test in tests:
+            runner.run(test)
+        assert runner.failures == 0, func.__name__

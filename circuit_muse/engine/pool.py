@@ -115,15 +115,15 @@ class WorkerPool:
         busy: dict[int, tuple[int, float, list[StageResult]]] = {}  # worker slot -> job, deadline, stages
         sel = selectors.DefaultSelector()
         error: CircuitMuseError | None = None
-        tmpdir = tempfile.gettempdir()
+        context = {"tmpdir": tempfile.gettempdir(), "env": dict(os.environ), "cwd": os.getcwd()}
 
         def dispatch(slot: int) -> None:
             while pending:
                 idx = pending.pop(0)
                 w = pool[slot]
                 try:
-                    w.send({"id": idx, "raw": jobs[idx].raw, "kwargs": jobs[idx].kwargs, "tmpdir": tmpdir,
-                            "cpu_s": timeout_s})
+                    w.send({"id": idx, "raw": jobs[idx].raw, "kwargs": jobs[idx].kwargs, "cpu_s": timeout_s,
+                            **context})
                 except (BrokenPipeError, OSError):
                     retire(slot)
                     results[idx] = _failure(jobs[idx], [], Category.CRASH, "the verify worker died at start-up",

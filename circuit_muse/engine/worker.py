@@ -59,6 +59,22 @@ def _cpu_budget(seconds: float) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
 
 
+def _adopt_caller_context(req: dict[str, Any]) -> None:
+    """Run as if in the caller: its current environment, directory and temp dir (they may have changed
+    since this worker started; a test's monkeypatch.setenv or chdir, say)."""
+    env = req.get("env")
+    if env is not None and env != dict(os.environ):
+        os.environ.clear()
+        os.environ.update(env)
+    cwd = req.get("cwd")
+    if cwd and cwd != os.getcwd():
+        try:
+            os.chdir(cwd)
+        except OSError:
+            pass
+    tempfile.tempdir = req.get("tmpdir") or None
+
+
 def _read_frame(stream: BinaryIO) -> Any | None:
     head = stream.read(4)
     if len(head) < 4:
@@ -83,7 +99,7 @@ def serve(requests: BinaryIO, replies: BinaryIO) -> None:
         if req is None:
             return
         rid = req["id"]
-        tempfile.tempdir = req.get("tmpdir") or None
+        _adopt_caller_context(req)
         _cpu_budget(float(req.get("cpu_s", 600)))
         try:
             report = run_pipeline(req["raw"], **req["kwargs"],
