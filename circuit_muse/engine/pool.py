@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .. import errors as _errors
@@ -47,9 +48,13 @@ class _Worker:
 
     @classmethod
     def start(cls) -> _Worker:
+        # The worker must import this very circuit_muse, not another copy on the default path.
+        root = str(Path(__file__).resolve().parents[2])
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join([root, *([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])])
         proc = subprocess.Popen([sys.executable, "-m", "circuit_muse.engine.worker"], stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True,
-                                close_fds=True)
+                                close_fds=True, env=env)
         os.set_blocking(proc.stdout.fileno(), False)  # type: ignore[union-attr]
         return cls(proc)
 
@@ -223,7 +228,8 @@ def _death_cause(w: _Worker) -> tuple[Category, str]:
             return Category.CRASH, (f"the parser crashed on this design (signal {signal.Signals(sig).name}); "
                                     "simplify the macros or the nesting")
         return Category.CRASH, f"the verify worker was killed by signal {signal.Signals(sig).name}"
-    return Category.CRASH, f"the verify worker exited unexpectedly (status {code})"
+    return Category.CRASH, (f"the verify worker exited unexpectedly (status {code}); run `{sys.executable} -m "
+                            "circuit_muse.engine.worker < /dev/null` to see why")
 
 
 def _stage_from_dict(d: dict[str, Any]) -> StageResult:
