@@ -101,3 +101,27 @@ def test_the_docstring_examples_are_true() -> None:
         for test in tests:
             runner.run(test)
         assert runner.failures == 0, func.__name__
+
+
+def _limits_off() -> object:
+    return cm.VerifyOptions().screen_limits.__class__(max_source_bytes=10**9, max_nesting=10**9,
+                                                      max_macro_depth=10**9, max_macro_expansion=10**18,
+                                                      max_statement_tokens=10**9)
+
+
+def test_single_verify_survives_a_parser_crash() -> None:
+    segfault = "`define F(x) x\nmodule inv(input a, output y); assign y = " + "`F(" * 3000 + "a" + ")" * 3000 + \
+               "; endmodule\n"
+    rep = cm.verify(segfault, options={"screen_limits": _limits_off()}, use_cache=False)
+    assert rep.category is cm.Category.CRASH and not rep.passed
+    assert cm.verify(INV, use_cache=False).passed  # the next call gets a fresh worker
+
+
+def test_a_runaway_parse_is_killed_at_the_wall_limit() -> None:
+    """pyslang's elaboration is quadratic in a long operator chain; with the pre-checks off, the worker is
+    killed at the candidate's wall limit and the candidate reported as a timeout; the next one is fine."""
+    slow = "module inv(input a, output y); assign y = " + " ^ ".join(["a"] * 30000) + "; endmodule\n"
+    reports = cm.verify_many([slow, INV], options={"screen_limits": _limits_off()}, use_cache=False, workers=1,
+                             timeout_s=2)
+    assert [r.category.value for r in reports] == ["timeout", "pass"]
+    assert "killed" in reports[0].diagnostics[-1].message
