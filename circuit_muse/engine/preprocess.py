@@ -219,7 +219,8 @@ def _names_in(expr: Any) -> list[str]:
 def directive_screen(tree: Any, sm: Any, source: str) -> list[Diagnostic]:
     """Every preprocessor problem: a directive that could make a tool compile what the screen did not see."""
     out: list[Diagnostic] = []
-    defined: set[str] = set()
+    defined: set[str] = set()  # defined now
+    owned: set[str] = set()    # defined by the design at some point before (perhaps undefined again)
     sk = syntax.SyntaxKind
     for tok in tokens(tree):
         for d in _trivia_directives(tok, sm):
@@ -237,15 +238,16 @@ def directive_screen(tree: Any, sm: Any, source: str) -> list[Diagnostic]:
                         out.append(_diag(f"macro `{name} contains the directive {body_tok.valueText}; a macro body "
                                          "may only use macros defined before it", d.line, "macro-directive", source))
                 defined.add(name)
+                owned.add(name)
             elif kind == sk.UndefDirective:
                 name = node.name.valueText
-                if name not in defined:
+                if name not in owned:
                     out.append(_diag(f"`undef {name}: the design did not define {name}; only undefine your own macros",
                                      d.line, "undef-foreign", source))
                 defined.discard(name)
             elif kind in _CONDITIONAL:
                 for name in _names_in(node.expr):
-                    if name not in defined:
+                    if name not in owned:
                         out.append(_diag(
                             f"{node.directive.valueText} {name}: {name} is not defined earlier in the design, and "
                             "tools predefine macros the checker cannot see (VERILATOR, __ICARUS__, SYNTHESIS, ...); "
