@@ -133,7 +133,9 @@ def screen(elab: Elaboration, *, limits: ScreenLimits = _DEFAULT_LIMITS,
     declared = _DeclaredNames()
 
     def visit(node: Any) -> bool:
-        kind = str(node.kind).split(".")[-1]
+        if isinstance(node, parsing.Token):
+            return True
+        kind = _kind(node)
         if kind == "SystemName":
             name = str(node).strip()
             problem = _system_call_problem(name, allow_assertions)
@@ -146,7 +148,7 @@ def screen(elab: Elaboration, *, limits: ScreenLimits = _DEFAULT_LIMITS,
             _check_loop(node)
         elif kind in _FORBIDDEN_SYNTAX:
             out.append(_diag(_FORBIDDEN_SYNTAX[kind], elab.line_of(node.sourceRange.start), kind, source))
-        elif kind == "ScopedName" and str(node.parent.kind).split(".")[-1] != "ScopedName":
+        elif kind == "ScopedName" and _kind(node.parent) != "ScopedName":
             problem = _hierarchical_problem(node, declared)
             if problem:
                 out.append(_diag(problem, elab.line_of(node.sourceRange.start), "hierarchical-name", source))
@@ -179,8 +181,16 @@ _SCOPES = frozenset({"ModuleDeclaration", "InterfaceDeclaration", "ProgramDeclar
                      "ParallelBlockStatement"})
 
 
+_KIND_NAMES: dict[Any, str] = {}
+
+
 def _kind(node: Any) -> str:
-    return str(node.kind).split(".")[-1]
+    """The node's SyntaxKind name ("ScopedName"), cached: str() of a pybind enum is slow on big trees."""
+    k = node.kind
+    name = _KIND_NAMES.get(k)
+    if name is None:
+        name = _KIND_NAMES[k] = str(k).split(".")[-1]
+    return name
 
 
 def _scope_label(node: Any) -> str | None:
@@ -205,17 +215,18 @@ class _DeclaredNames:
     def __init__(self) -> None:
         self._by_scope: dict[tuple[int, str], set[str]] = {}
 
-    def of(self, node: Any) -> set[str]:
-        names: set[str] = set()
+    def visible(self, node: Any, name: str) -> bool:
+        """Whether `name` is declared in a scope enclosing `node`, up to its module."""
         scope = node.parent
         while scope is not None:
             kind = _kind(scope)
             if kind in _SCOPES:
-                names |= self._direct(scope)
+                if name in self._direct(scope):
+                    return True
                 if kind in ("ModuleDeclaration", "InterfaceDeclaration", "ProgramDeclaration"):
-                    break
+                    return False
             scope = scope.parent
-        return names
+        return False
 
     def _direct(self, scope: Any) -> set[str]:
         key = (int(scope.sourceRange.start.offset), _kind(scope))
@@ -244,17 +255,17 @@ class _DeclaredNames:
 def _hierarchical_problem(node: Any, declared: _DeclaredNames) -> str | None:
     """A dotted name must start at something its own module declares: no upward or absolute names."""
     seps, left = [], node
-    while str(left.kind).split(".")[-1] == "ScopedName":
+    while _kind(left) == "ScopedName":
         seps.append(left.separator.kind)
         left = left.left
     if parsing.TokenKind.Dot not in seps:
         return None  # pkg::name, $unit::name
-    lkind = str(left.kind).split(".")[-1]
+    lkind = _kind(left)
     if lkind == "RootScope":
         return None  # reported as RootScope
     ident = getattr(left, "identifier", None)
     head = ident.valueText if ident is not None else str(left).strip()
-    if lkind in ("IdentifierName", "IdentifierSelectName", "ClassName") and head in declared.of(node):
+    if lkind in ("IdentifierName", "IdentifierSelectName", "ClassName") and declared.visible(node, head):
         return None
     return (f"hierarchical name '{str(node).strip()[:60]}' does not start inside this module ('{head}' is not "
             "declared here): upward and absolute names can reach the testbench; use ports")
