@@ -30,6 +30,7 @@ from ..report import Category, Diagnostic, Severity, StageResult, VerificationRe
 
 STAGE_ORDER = ("extract", "screen", "parse", "lint", "synth", "simulate")
 _MAX_REPLY = 256 * 1024 * 1024
+_JOBS_PER_WORKER = 500  # then a fresh process: whatever a long-lived parser process leaks stays bounded
 
 
 @dataclass
@@ -45,6 +46,7 @@ class Job:
 class _Worker:
     proc: subprocess.Popen[bytes]
     buf: bytearray = field(default_factory=bytearray)
+    jobs: int = 0
 
     @classmethod
     def start(cls) -> _Worker:
@@ -61,6 +63,7 @@ class _Worker:
     def send(self, request: dict[str, Any]) -> None:
         body = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
         assert self.proc.stdin is not None
+        self.jobs += 1
         self.proc.stdin.write(struct.pack(">I", len(body)) + body)
         self.proc.stdin.flush()
 
@@ -99,7 +102,7 @@ class WorkerPool:
         keep = max(2, os.cpu_count() or 1) * 2
         with self._lock:
             for w in workers:
-                if w.alive and len(self._idle) < keep:
+                if w.alive and len(self._idle) < keep and w.jobs < _JOBS_PER_WORKER:
                     self._idle.append(w)
                 else:
                     w.kill()
