@@ -175,3 +175,15 @@ def test_oversized_input_is_a_resource_report_before_any_parser(name: str, text:
     assert rep.category is cm.Category.RESOURCE, [d.message for d in rep.diagnostics]
     assert rep.stages[-1].name in ("extract", "screen")
     assert all(s.name in ("extract", "screen") for s in rep.stages)
+
+
+def test_a_design_macro_never_reaches_the_bench() -> None:
+    """Tools carry `define from the design file into the bench compiled after it; the engine undefines the
+    design's macros at its end, so a bench that branches on a name cannot be steered by the design."""
+    bench = VERILOG_TB.replace('$display("CM_RESULT pass=%0d fail=%0d", pass, fail);',
+                               '`ifdef LENIENT\n    $display("CM_RESULT pass=20 fail=0");\n`else\n'
+                               '    $display("CM_RESULT pass=%0d fail=%0d", pass, fail);\n`endif')
+    tied = "`define LENIENT 1\nmodule top(input clk, input a, output y);\n  assign y = 1'b0;\nendmodule\n"
+    reports = cm.verify_many([(tied, VerilogTestbench(bench)), (REF, VerilogTestbench(bench))], use_cache=False)
+    assert [r.category.value for r in reports] == ["mismatch", "pass"], [[d.message for d in r.diagnostics][:2]
+                                                                        for r in reports]

@@ -210,6 +210,22 @@ def comments(toks: list[Any], sm: Any) -> Iterator[tuple[str, int]]:
         yield from reversed(found)
 
 
+def macros_left_defined(tree: Any, sm: Any) -> list[str]:
+    """Macros still defined at the end of the design, in definition order.
+
+    Tools carry macros from one file into the next of the same compile, so the engine undefines these
+    after the design text: the testbench compiled after it must not see a single macro of the design.
+    """
+    defined: dict[str, None] = {}
+    for tok in tokens(tree):
+        for d in _trivia_directives(tok, sm):
+            if d.node.kind == syntax.SyntaxKind.DefineDirective:
+                defined[str(d.node.name.valueText)] = None
+            elif d.node.kind == syntax.SyntaxKind.UndefDirective:
+                defined.pop(str(d.node.name.valueText), None)
+    return list(defined)
+
+
 def _names_in(expr: Any) -> list[str]:
     names: list[str] = []
 
