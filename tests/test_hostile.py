@@ -187,3 +187,19 @@ def test_a_design_macro_never_reaches_the_bench() -> None:
     reports = cm.verify_many([(tied, VerilogTestbench(bench)), (REF, VerilogTestbench(bench))], use_cache=False)
     assert [r.category.value for r in reports] == ["mismatch", "pass"], [[d.message for d in r.diagnostics][:2]
                                                                         for r in reports]
+
+
+def test_a_top_name_that_is_not_plain_is_an_interface_error() -> None:
+    rep = cm.verify(REF, top="top);initial $finish;//", testbench=ReferenceTestbench(REF), use_cache=False)
+    assert rep.category is cm.Category.INTERFACE
+    assert [s.name for s in rep.stages] == ["extract", "screen"]
+
+
+@pytest.mark.slow
+def test_verilator_builds_and_still_rejects_a_tied_design(tmp_path: Path) -> None:
+    """Both simulators: under Verilator the bench really builds and runs; outputs tied to 0 fail."""
+    tied = "module top(input clk, input a, output y);\n  assign y = 1'b0;\nendmodule\n"
+    rep = cm.verify(tied, testbench=ReferenceTestbench(REF), use_cache=False,
+                    options={"simulator": "verilator", "keep_vcd_dir": str(tmp_path / "waves")})
+    assert not rep.passed and rep.category is cm.Category.MISMATCH, [d.message for d in rep.diagnostics][:3]
+    assert rep.stage("simulate") is not None

@@ -125,3 +125,22 @@ def test_a_runaway_parse_is_killed_at_the_wall_limit() -> None:
                              timeout_s=2)
     assert [r.category.value for r in reports] == ["timeout", "pass"]
     assert "killed" in reports[0].diagnostics[-1].message
+
+
+class _BenchWithALocalFunction(ReferenceTestbench):
+    """A trusted bench pickle cannot carry (it holds a lambda); such jobs run in a forked one-job worker."""
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(ref)
+        self.hook = lambda: None
+
+
+def test_a_bench_pickle_cannot_carry_still_runs_bounded() -> None:
+    tb = _BenchWithALocalFunction(INV)
+    seen: list[tuple[int, str]] = []
+    segfault = "`define F(x) x\nmodule inv(input a, output y); assign y = " + "`F(" * 3000 + "a" + ")" * 3000 + \
+               "; endmodule\n"
+    reports = cm.verify_many([(INV, tb), (BUF, tb), (segfault, tb), INV], use_cache=False, workers=2,
+                             options={"screen_limits": _limits_off()}, on_stage=lambda i, st: seen.append((i, st.name)))
+    assert [r.category.value for r in reports] == ["pass", "mismatch", "crash", "pass"]
+    assert (0, "simulate") in seen and (1, "simulate") in seen

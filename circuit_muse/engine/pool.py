@@ -84,6 +84,68 @@ class _Worker:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
+    def fileno(self) -> int:
+        return self.proc.stdout.fileno()  # type: ignore[union-attr]
+
+    def returncode(self) -> int:
+        return self.proc.wait()
+
+
+class _ForkedWorker:
+    """One job in a fork of this process, for trusted objects pickle cannot carry (a bench holding a local
+    function, say). Same limits and protocol as a worker; it exits after its job, so it is never reused."""
+
+    def __init__(self) -> None:
+        self.pid = -1
+        self.rfd = -1
+        self.buf = bytearray()
+        self.jobs = 1
+        self._status: int | None = None
+
+    def send(self, request: dict[str, Any]) -> None:
+        from .worker import run_forked_child
+
+        rfd, wfd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns into the caller's code
+            os.close(rfd)
+            run_forked_child(request, wfd)
+        os.close(wfd)
+        os.set_blocking(rfd, False)
+        self.pid, self.rfd = pid, rfd
+
+    def fileno(self) -> int:
+        return self.rfd
+
+    def returncode(self) -> int:
+        if self._status is None:
+            self._status = os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
+        return self._status
+
+    @property
+    def alive(self) -> bool:
+        return False  # never handed back to the idle list
+
+    def kill(self) -> None:
+        if self.pid > 0 and self._status is None:
+            for target in (lambda: os.killpg(self.pid, signal.SIGKILL), lambda: os.kill(self.pid, signal.SIGKILL)):
+                try:
+                    target()
+                except (ProcessLookupError, PermissionError):
+                    pass
+            self.returncode()
+        if self.rfd >= 0:
+            os.close(self.rfd)
+            self.rfd = -1
+
+
+def _picklable(obj: object) -> bool:
+    try:
+        pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, AttributeError, TypeError):
+        return False
+    return True
+
 
 class WorkerPool:
     """A set of idle workers shared by every verify()/verify_many() call of this process."""
@@ -119,16 +181,30 @@ class WorkerPool:
         """Run every job; reports come back in job order. Raises the CircuitMuseError a job raised."""
         results: list[VerificationReport | None] = [None] * len(jobs)
         pending = list(range(len(jobs)))
-        pool = self._take(max(1, min(workers, len(jobs))))
+        forked = {i for i, job in enumerate(jobs) if not _picklable(job.kwargs)}
+        n_slots = max(1, min(workers, len(jobs)))
+        pool: list[_Worker | _ForkedWorker | None] = list(self._take(min(n_slots, len(jobs) - len(forked))))
+        pool += [None] * (n_slots - len(pool))
+        spare: list[_Worker] = []
         busy: dict[int, tuple[int, float, list[StageResult]]] = {}  # worker slot -> job, deadline, stages
         sel = selectors.DefaultSelector()
         error: CircuitMuseError | None = None
         context = {"tmpdir": tempfile.gettempdir(), "env": dict(os.environ), "cwd": os.getcwd()}
 
+        def worker_for(slot: int, idx: int) -> _Worker | _ForkedWorker:
+            w = pool[slot]
+            if idx in forked:
+                if isinstance(w, _Worker) and w.alive:
+                    spare.append(w)
+                pool[slot] = _ForkedWorker()
+            elif not isinstance(w, _Worker) or not w.alive:
+                pool[slot] = spare.pop() if spare else _Worker.start()
+            return pool[slot]  # type: ignore[return-value]
+
         def dispatch(slot: int) -> None:
             while pending:
                 idx = pending.pop(0)
-                w = pool[slot]
+                w = worker_for(slot, idx)
                 try:
                     w.send({"id": idx, "raw": jobs[idx].raw, "kwargs": jobs[idx].kwargs, "cpu_s": timeout_s,
                             **context})
@@ -138,21 +214,26 @@ class WorkerPool:
                                             0.0)
                     continue
                 busy[slot] = (idx, time.monotonic() + timeout_s, [])
-                sel.register(w.proc.stdout, selectors.EVENT_READ, slot)  # type: ignore[arg-type]
+                sel.register(w.fileno(), selectors.EVENT_READ, slot)
                 return
 
         def retire(slot: int) -> None:
             w = pool[slot]
+            if w is None:
+                return
             try:
-                sel.unregister(w.proc.stdout)  # type: ignore[arg-type]
+                sel.unregister(w.fileno())
             except (KeyError, ValueError):
                 pass
             w.kill()
-            pool[slot] = _Worker.start()
+            pool[slot] = None
 
         def finish(slot: int) -> None:
-            sel.unregister(pool[slot].proc.stdout)  # type: ignore[arg-type]
+            w = pool[slot]
+            sel.unregister(w.fileno())  # type: ignore[union-attr]
             busy.pop(slot)
+            if isinstance(w, _ForkedWorker):
+                retire(slot)
             dispatch(slot)
 
         def died(slot: int, why: Category, message: str) -> None:
@@ -172,12 +253,13 @@ class WorkerPool:
                     if slot not in busy:
                         continue
                     w = pool[slot]
+                    assert w is not None
                     try:
-                        chunk = os.read(w.proc.stdout.fileno(), 1 << 20)  # type: ignore[union-attr]
+                        chunk = os.read(w.fileno(), 1 << 20)
                     except BlockingIOError:
                         continue
                     if not chunk:
-                        died(slot, *_death_cause(w))
+                        died(slot, *_death_cause(w.returncode()))
                         continue
                     w.buf += chunk
                     if len(w.buf) > _MAX_REPLY:
@@ -215,14 +297,13 @@ class WorkerPool:
             for slot in list(busy):
                 retire(slot)  # interrupted (KeyboardInterrupt): no worker keeps running a stale job
             sel.close()
-            self._give(pool)
+            self._give([w for w in [*pool, *spare] if isinstance(w, _Worker)])
         if error is not None:
             raise error
         return [r for r in results if r is not None]
 
 
-def _death_cause(w: _Worker) -> tuple[Category, str]:
-    code = w.proc.wait()
+def _death_cause(code: int) -> tuple[Category, str]:
     if code < 0:
         sig = -code
         if sig == signal.SIGXCPU:
