@@ -242,6 +242,29 @@ class WorkerPool:
             results[idx] = _failure(jobs[idx], stages, why, message, timeout_s)
             dispatch(slot)
 
+        def handle(slot: int, idx: int, stages: list[StageResult], msg: Any) -> StageResult | None:
+            """Act on one reply line: the stage it reports, or None once the job is over (the slot may
+            already run the next job)."""
+            nonlocal error
+            if not isinstance(msg, dict):
+                raise ValueError("a reply line is not an object")
+            if "stage" in msg:
+                stage = _stage_from_dict(msg["stage"])
+                stages.append(stage)
+                return stage
+            if "report" in msg:
+                results[idx] = VerificationReport.from_dict(msg["report"])
+            elif "error" in msg:
+                cls = getattr(_errors, str(msg["error"]), CircuitMuseError)
+                error = error or (cls if isinstance(cls, type) and issubclass(cls, CircuitMuseError)
+                                  else CircuitMuseError)(str(msg["message"]))
+                results[idx] = _failure(jobs[idx], stages, Category.CRASH, str(msg["message"]), 0.0)
+            else:
+                cat = Category.RESOURCE if msg.get("crash") == "resource" else Category.CRASH
+                results[idx] = _failure(jobs[idx], stages, cat, str(msg["message"]), 0.0)
+            finish(slot)
+            return None
+
         try:
             for slot in range(len(pool)):
                 dispatch(slot)
@@ -269,25 +292,15 @@ class WorkerPool:
                         line, _, rest = bytes(w.buf).partition(b"\n")
                         w.buf = bytearray(rest)
                         idx, deadline, stages = busy[slot]
-                        msg = json.loads(line)
-                        if "stage" in msg:
-                            stage = _stage_from_dict(msg["stage"])
-                            stages.append(stage)
-                            if on_stage:
-                                on_stage(idx, stage)
-                        elif "report" in msg:
-                            results[idx] = VerificationReport.from_dict(msg["report"])
-                            finish(slot)
-                        elif "error" in msg:
-                            cls = getattr(_errors, str(msg["error"]), CircuitMuseError)
-                            error = error or (cls if isinstance(cls, type) and issubclass(cls, CircuitMuseError)
-                                              else CircuitMuseError)(msg["message"])
-                            results[idx] = _failure(jobs[idx], stages, Category.CRASH, msg["message"], 0.0)
-                            finish(slot)
-                        else:
-                            cat = Category.RESOURCE if msg.get("crash") == "resource" else Category.CRASH
-                            results[idx] = _failure(jobs[idx], stages, cat, msg["message"], 0.0)
-                            finish(slot)
+                        try:
+                            stage = handle(slot, idx, stages, json.loads(line))
+                        except (KeyError, TypeError, ValueError, AttributeError):
+                            died(slot, Category.CRASH, "the verify worker sent an unreadable reply; it was replaced")
+                            break
+                        if stage is None:
+                            break
+                        if on_stage:
+                            on_stage(idx, stage)  # the caller's code: outside the reply-parsing guard
                 now = time.monotonic()
                 for slot, (_idx, deadline, _) in list(busy.items()):
                     if now >= deadline:
