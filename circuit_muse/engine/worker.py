@@ -127,7 +127,12 @@ def run_forked_child(req: dict[str, Any], reply_fd: int) -> None:
     try:
         os.setsid()
         _limit_self()
-        os.dup2(2, 1)
+        import faulthandler
+
+        faulthandler.disable()  # a crash here is reported by the parent, not dumped on the caller's stderr
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)  # like a started worker: native output never reaches the caller's terminal
+        os.dup2(devnull, 2)
         from .pipeline import run_pipeline
 
         def send(obj: dict[str, Any]) -> None:
