@@ -161,3 +161,45 @@ def test_the_modes_accept_a_correct_design(tmp_path: Path) -> None:
                              options={"keep_vcd_dir": str(tmp_path / "waves")})
     assert [r.category.value for r in reports] == ["pass"] * 3, [[d.message for d in r.diagnostics][:2]
                                                                  for r in reports]
+
+
+@pytest.mark.parametrize("name,text", [
+    ("120KB-expression", "module top(input clk, input a, output y);\n  assign y = " + " ^ ".join(["a"] * 30000)
+     + ";\nendmodule\n"),
+    ("1MB-text", "module top(input clk, input a, output y);\n" + "  wire w;\n" * 120_000 + "endmodule\n"),
+    ("deep-begin", "module top(input clk, input a, output reg y);\n  initial " + "begin " * 5000 + "y = a; "
+     + "end " * 5000 + "\nendmodule\n"),
+])
+def test_oversized_input_is_a_resource_report_before_any_parser(name: str, text: str) -> None:
+    rep = cm.verify(text, testbench=ReferenceTestbench(REF), use_cache=False)
+    assert rep.category is cm.Category.RESOURCE, [d.message for d in rep.diagnostics]
+    assert rep.stages[-1].name in ("extract", "screen")
+    assert all(s.name in ("extract", "screen") for s in rep.stages)
+
+
+def test_a_design_macro_never_reaches_the_bench() -> None:
+    """Tools carry `define from the design file into the bench compiled after it; the engine undefines the
+    design's macros at its end, so a bench that branches on a name cannot be steered by the design."""
+    bench = VERILOG_TB.replace('$display("CM_RESULT pass=%0d fail=%0d", pass, fail);',
+                               '`ifdef LENIENT\n    $display("CM_RESULT pass=20 fail=0");\n`else\n'
+                               '    $display("CM_RESULT pass=%0d fail=%0d", pass, fail);\n`endif')
+    tied = "`define LENIENT 1\nmodule top(input clk, input a, output y);\n  assign y = 1'b0;\nendmodule\n"
+    reports = cm.verify_many([(tied, VerilogTestbench(bench)), (REF, VerilogTestbench(bench))], use_cache=False)
+    assert [r.category.value for r in reports] == ["mismatch", "pass"], [[d.message for d in r.diagnostics][:2]
+                                                                        for r in reports]
+
+
+def test_a_top_name_that_is_not_plain_is_an_interface_error() -> None:
+    rep = cm.verify(REF, top="top);initial $finish;//", testbench=ReferenceTestbench(REF), use_cache=False)
+    assert rep.category is cm.Category.INTERFACE
+    assert [s.name for s in rep.stages] == ["extract", "screen"]
+
+
+@pytest.mark.slow
+def test_verilator_builds_and_still_rejects_a_tied_design(tmp_path: Path) -> None:
+    """Both simulators: under Verilator the bench really builds and runs; outputs tied to 0 fail."""
+    tied = "module top(input clk, input a, output y);\n  assign y = 1'b0;\nendmodule\n"
+    rep = cm.verify(tied, testbench=ReferenceTestbench(REF), use_cache=False,
+                    options={"simulator": "verilator", "keep_vcd_dir": str(tmp_path / "waves")})
+    assert not rep.passed and rep.category is cm.Category.MISMATCH, [d.message for d in rep.diagnostics][:3]
+    assert rep.stage("simulate") is not None

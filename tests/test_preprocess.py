@@ -2,10 +2,15 @@
 
 For every design that passes the screen (the hostile corpus, shipped references, a design that uses
 macros the allowed way), the tokens pyslang preprocessed must equal the tokens of `iverilog -E` and of
-`verilator -E`. Whitespace and `line directives are ignored by lexing each tool's output again."""
+`verilator -E`, and of Yosys's `read_verilog -sv -ppdump`. Whitespace and `line directives are ignored
+by lexing each tool's output again. Random macro-using designs (seeded, printed) join the shipped ones."""
 from __future__ import annotations
 
+import os
+import random
+import re
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -61,13 +66,62 @@ def _verilator_e(path: Path) -> str:
     return res.stdout
 
 
-CASES = [(name, src) for name, src in _designs() if _passes_screen(src)]
+def _yosys_e(path: Path) -> str | None:
+    """What Yosys's read_verilog (as synth uses it) compiles: its -ppdump, minus its file markers.
+
+    None when Yosys rejected the design before dumping it: then it compiles nothing at all."""
+    # The dump is printed before Yosys parses, so it is there even when Yosys then rejects the design.
+    res = subprocess.run([require("yosys").path, "-p", f"read_verilog -sv -ppdump {path}"], capture_output=True,
+                         text=True, timeout=60)
+    if "-- Verilog code after preprocessor --" not in res.stdout:
+        assert res.returncode != 0, res.stdout[-2000:]
+        return None
+    dump = res.stdout.split("-- Verilog code after preprocessor --", 1)[1].split("-- END OF DUMP --", 1)[0]
+    return "\n".join(ln for ln in dump.splitlines() if not re.match(r"\s*`file_(push|pop)\b", ln))
+
+
+def _macro_mutants(seed: int, n: int) -> list[tuple[str, str]]:
+    """Designs that use the preprocessor in random allowed ways: own macros with and without arguments,
+    nested conditionals on own macros (defined or undefined again), macros inside macros."""
+    rng = random.Random(seed)
+    out = []
+    for k in range(n):
+        lines, defined = ["`timescale 1ns/1ps"], []
+        for i in range(rng.randint(1, 6)):
+            name = f"M{i}"
+            body = rng.choice(["1'b1", "(a)", "(~a)", f"`{defined[-1]}" if defined else "a", "a ^ 1'b0"])
+            if rng.random() < 0.3:
+                lines.append(f"`define {name}(x) ((x) & {body})")
+                defined.append(f"{name}(a)")
+            else:
+                lines.append(f"`define {name} {body}")
+                defined.append(name)
+            if rng.random() < 0.2:
+                lines.append(f"`undef {name}")
+                defined.pop()
+        own = [d.split("(")[0] for d in defined] + ["GONE"]
+        lines.append("`define GONE")
+        lines.append("`undef GONE")
+        lines.append("module mut(input a, output y);")
+        expr = rng.choice(defined) if defined else "a"
+        cond = rng.choice(own)
+        lines += [f"`ifdef {cond}", f"  assign y = `{expr};" if defined else "  assign y = a;",
+                  f"`elsif {rng.choice(own)}", "  assign y = 1'b0;", "`else", "  assign y = ~a;", "`endif",
+                  "endmodule"]
+        out.append((f"mutant-{seed}-{k}", "\n".join(lines) + "\n"))
+    return out
+
+
+SEED = int(os.environ.get("CM_FUZZ_SEED") or time.time_ns() % 1_000_000_007)
+CASES = [(name, src) for name, src in _designs() + _macro_mutants(SEED, 12) if _passes_screen(src)]
 
 
 def test_the_comparison_covers_macros_and_references() -> None:
     names = {n for n, _ in CASES}
-    assert "macros_ok.v" in names and {f"ref-{f}" for f in family_names()} <= names
-    assert len(CASES) >= 15
+    print(f"macro mutant seed: {SEED} (replay with CM_FUZZ_SEED={SEED})")
+    assert {"macros_ok.v", "escaped_internal.v"} <= names and {f"ref-{f}" for f in family_names()} <= names
+    assert sum(n.startswith("mutant-") for n in names) >= 6  # most random macro uses are allowed ones
+    assert len(CASES) >= 20
 
 
 @pytest.mark.parametrize("name,src", CASES, ids=[n for n, _ in CASES])
@@ -78,6 +132,9 @@ def test_tools_compile_exactly_the_screened_tokens(name: str, src: str, tmp_path
     assert seen, "the screen saw no tokens"
     assert _lex(_iverilog_e(path)) == seen, "iverilog -E compiled other tokens than the screen saw"
     assert _lex(_verilator_e(path)) == seen, "verilator -E compiled other tokens than the screen saw"
+    yosys = _yosys_e(path)
+    if yosys is not None:
+        assert _lex(yosys) == seen, "yosys read_verilog compiled other tokens than the screen saw"
 
 
 @pytest.mark.parametrize("macro", ["VERILATOR", "verilator", "__ICARUS__", "SYNTHESIS", "YOSYS", "FORMAL",

@@ -86,3 +86,61 @@ def test_only_the_guilty_candidate_fails_when_a_worker_dies() -> None:
     again = cm.verify_many([segfault, explode], testbench=tb, use_cache=False)
     assert [r.category.value for r in again] == ["resource", "resource"]
     assert [s.name for s in again[0].stages] == ["extract", "screen"]
+
+
+def test_the_docstring_examples_are_true() -> None:
+    import doctest
+
+    from circuit_muse.engine import many, pipeline
+
+    for func in (pipeline.verify, many.verify_many):
+        finder = doctest.DocTestFinder()
+        runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+        tests = finder.find(func, globs={})
+        assert tests and tests[0].examples, func.__name__
+        for test in tests:
+            runner.run(test)
+        assert runner.failures == 0, func.__name__
+
+
+def _limits_off() -> object:
+    return cm.VerifyOptions().screen_limits.__class__(max_source_bytes=10**9, max_nesting=10**9,
+                                                      max_macro_depth=10**9, max_macro_expansion=10**18,
+                                                      max_statement_tokens=10**9)
+
+
+def test_single_verify_survives_a_parser_crash() -> None:
+    segfault = "`define F(x) x\nmodule inv(input a, output y); assign y = " + "`F(" * 3000 + "a" + ")" * 3000 + \
+               "; endmodule\n"
+    rep = cm.verify(segfault, options={"screen_limits": _limits_off()}, use_cache=False)
+    assert rep.category is cm.Category.CRASH and not rep.passed
+    assert cm.verify(INV, use_cache=False).passed  # the next call gets a fresh worker
+
+
+def test_a_runaway_parse_is_killed_at_the_wall_limit() -> None:
+    """pyslang's elaboration is quadratic in a long operator chain; with the pre-checks off, the worker is
+    killed at the candidate's wall limit and the candidate reported as a timeout; the next one is fine."""
+    slow = "module inv(input a, output y); assign y = " + " ^ ".join(["a"] * 30000) + "; endmodule\n"
+    reports = cm.verify_many([slow, INV], options={"screen_limits": _limits_off()}, use_cache=False, workers=1,
+                             timeout_s=2)
+    assert [r.category.value for r in reports] == ["timeout", "pass"]
+    assert "killed" in reports[0].diagnostics[-1].message
+
+
+class _BenchWithALocalFunction(ReferenceTestbench):
+    """A trusted bench pickle cannot carry (it holds a lambda); such jobs run in a forked one-job worker."""
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(ref)
+        self.hook = lambda: None
+
+
+def test_a_bench_pickle_cannot_carry_still_runs_bounded() -> None:
+    tb = _BenchWithALocalFunction(INV)
+    seen: list[tuple[int, str]] = []
+    segfault = "`define F(x) x\nmodule inv(input a, output y); assign y = " + "`F(" * 3000 + "a" + ")" * 3000 + \
+               "; endmodule\n"
+    reports = cm.verify_many([(INV, tb), (BUF, tb), (segfault, tb), INV], use_cache=False, workers=2,
+                             options={"screen_limits": _limits_off()}, on_stage=lambda i, st: seen.append((i, st.name)))
+    assert [r.category.value for r in reports] == ["pass", "mismatch", "crash", "pass"]
+    assert (0, "simulate") in seen and (1, "simulate") in seen

@@ -21,7 +21,7 @@ from .extract import extract_verilog
 from .interface import check_contract
 from .lint import LINTERS
 from .options import VerifyOptions
-from .preprocess import precheck
+from .preprocess import macros_left_defined, precheck
 from .screen import name_problems, screen
 from .synth import synth_check
 
@@ -198,7 +198,9 @@ def _static_and_dynamic(run: _Run, src: str, top: str | None, contract: Contract
     if run.stopped or not top:
         return
     with sandbox.workdir(prefix="cm-verify-") as work:
-        (work / DESIGN_FILE).write_text(src)
+        # The design's macros end with the design: a bench compiled after it in the same call sees none.
+        trailer = "".join(f"\n`undef {name}" for name in macros_left_defined(elab.tree, elab.source_manager))
+        (work / DESIGN_FILE).write_text(src + (trailer + "\n" if trailer else ""))
         ctx = SimContext(workdir=work, design_file=DESIGN_FILE, top=top, module=elab.module(top),
                          options=opts, nonce="CMV" + secrets.token_hex(12))
         # 4. lint

@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .. import errors as _errors
@@ -29,6 +30,7 @@ from ..report import Category, Diagnostic, Severity, StageResult, VerificationRe
 
 STAGE_ORDER = ("extract", "screen", "parse", "lint", "synth", "simulate")
 _MAX_REPLY = 256 * 1024 * 1024
+_JOBS_PER_WORKER = 500  # then a fresh process: whatever a long-lived parser process leaks stays bounded
 
 
 @dataclass
@@ -44,18 +46,24 @@ class Job:
 class _Worker:
     proc: subprocess.Popen[bytes]
     buf: bytearray = field(default_factory=bytearray)
+    jobs: int = 0
 
     @classmethod
     def start(cls) -> _Worker:
+        # The worker must import this very circuit_muse, not another copy on the default path.
+        root = str(Path(__file__).resolve().parents[2])
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join([root, *([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])])
         proc = subprocess.Popen([sys.executable, "-m", "circuit_muse.engine.worker"], stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True,
-                                close_fds=True)
+                                close_fds=True, env=env)
         os.set_blocking(proc.stdout.fileno(), False)  # type: ignore[union-attr]
         return cls(proc)
 
     def send(self, request: dict[str, Any]) -> None:
         body = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
         assert self.proc.stdin is not None
+        self.jobs += 1
         self.proc.stdin.write(struct.pack(">I", len(body)) + body)
         self.proc.stdin.flush()
 
@@ -76,6 +84,68 @@ class _Worker:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
+    def fileno(self) -> int:
+        return self.proc.stdout.fileno()  # type: ignore[union-attr]
+
+    def returncode(self) -> int:
+        return self.proc.wait()
+
+
+class _ForkedWorker:
+    """One job in a fork of this process, for trusted objects pickle cannot carry (a bench holding a local
+    function, say). Same limits and protocol as a worker; it exits after its job, so it is never reused."""
+
+    def __init__(self) -> None:
+        self.pid = -1
+        self.rfd = -1
+        self.buf = bytearray()
+        self.jobs = 1
+        self._status: int | None = None
+
+    def send(self, request: dict[str, Any]) -> None:
+        from .worker import run_forked_child
+
+        rfd, wfd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns into the caller's code
+            os.close(rfd)
+            run_forked_child(request, wfd)
+        os.close(wfd)
+        os.set_blocking(rfd, False)
+        self.pid, self.rfd = pid, rfd
+
+    def fileno(self) -> int:
+        return self.rfd
+
+    def returncode(self) -> int:
+        if self._status is None:
+            self._status = os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
+        return self._status
+
+    @property
+    def alive(self) -> bool:
+        return False  # never handed back to the idle list
+
+    def kill(self) -> None:
+        if self.pid > 0 and self._status is None:
+            for target in (lambda: os.killpg(self.pid, signal.SIGKILL), lambda: os.kill(self.pid, signal.SIGKILL)):
+                try:
+                    target()
+                except (ProcessLookupError, PermissionError):
+                    pass
+            self.returncode()
+        if self.rfd >= 0:
+            os.close(self.rfd)
+            self.rfd = -1
+
+
+def _picklable(obj: object) -> bool:
+    try:
+        pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, AttributeError, TypeError):
+        return False
+    return True
+
 
 class WorkerPool:
     """A set of idle workers shared by every verify()/verify_many() call of this process."""
@@ -94,7 +164,7 @@ class WorkerPool:
         keep = max(2, os.cpu_count() or 1) * 2
         with self._lock:
             for w in workers:
-                if w.alive and len(self._idle) < keep:
+                if w.alive and len(self._idle) < keep and w.jobs < _JOBS_PER_WORKER:
                     self._idle.append(w)
                 else:
                     w.kill()
@@ -111,40 +181,59 @@ class WorkerPool:
         """Run every job; reports come back in job order. Raises the CircuitMuseError a job raised."""
         results: list[VerificationReport | None] = [None] * len(jobs)
         pending = list(range(len(jobs)))
-        pool = self._take(max(1, min(workers, len(jobs))))
+        forked = {i for i, job in enumerate(jobs) if not _picklable(job.kwargs)}
+        n_slots = max(1, min(workers, len(jobs)))
+        pool: list[_Worker | _ForkedWorker | None] = list(self._take(min(n_slots, len(jobs) - len(forked))))
+        pool += [None] * (n_slots - len(pool))
+        spare: list[_Worker] = []
         busy: dict[int, tuple[int, float, list[StageResult]]] = {}  # worker slot -> job, deadline, stages
         sel = selectors.DefaultSelector()
         error: CircuitMuseError | None = None
-        tmpdir = tempfile.gettempdir()
+        context = {"tmpdir": tempfile.gettempdir(), "env": dict(os.environ), "cwd": os.getcwd()}
+
+        def worker_for(slot: int, idx: int) -> _Worker | _ForkedWorker:
+            w = pool[slot]
+            if idx in forked:
+                if isinstance(w, _Worker) and w.alive:
+                    spare.append(w)
+                pool[slot] = _ForkedWorker()
+            elif not isinstance(w, _Worker) or not w.alive:
+                pool[slot] = spare.pop() if spare else _Worker.start()
+            return pool[slot]  # type: ignore[return-value]
 
         def dispatch(slot: int) -> None:
             while pending:
                 idx = pending.pop(0)
-                w = pool[slot]
+                w = worker_for(slot, idx)
                 try:
-                    w.send({"id": idx, "raw": jobs[idx].raw, "kwargs": jobs[idx].kwargs, "tmpdir": tmpdir,
-                            "cpu_s": timeout_s})
+                    w.send({"id": idx, "raw": jobs[idx].raw, "kwargs": jobs[idx].kwargs, "cpu_s": timeout_s,
+                            **context})
                 except (BrokenPipeError, OSError):
                     retire(slot)
                     results[idx] = _failure(jobs[idx], [], Category.CRASH, "the verify worker died at start-up",
                                             0.0)
                     continue
                 busy[slot] = (idx, time.monotonic() + timeout_s, [])
-                sel.register(w.proc.stdout, selectors.EVENT_READ, slot)  # type: ignore[arg-type]
+                sel.register(w.fileno(), selectors.EVENT_READ, slot)
                 return
 
         def retire(slot: int) -> None:
             w = pool[slot]
+            if w is None:
+                return
             try:
-                sel.unregister(w.proc.stdout)  # type: ignore[arg-type]
+                sel.unregister(w.fileno())
             except (KeyError, ValueError):
                 pass
             w.kill()
-            pool[slot] = _Worker.start()
+            pool[slot] = None
 
         def finish(slot: int) -> None:
-            sel.unregister(pool[slot].proc.stdout)  # type: ignore[arg-type]
+            w = pool[slot]
+            sel.unregister(w.fileno())  # type: ignore[union-attr]
             busy.pop(slot)
+            if isinstance(w, _ForkedWorker):
+                retire(slot)
             dispatch(slot)
 
         def died(slot: int, why: Category, message: str) -> None:
@@ -152,6 +241,29 @@ class WorkerPool:
             retire(slot)
             results[idx] = _failure(jobs[idx], stages, why, message, timeout_s)
             dispatch(slot)
+
+        def handle(slot: int, idx: int, stages: list[StageResult], msg: Any) -> StageResult | None:
+            """Act on one reply line: the stage it reports, or None once the job is over (the slot may
+            already run the next job)."""
+            nonlocal error
+            if not isinstance(msg, dict):
+                raise ValueError("a reply line is not an object")
+            if "stage" in msg:
+                stage = _stage_from_dict(msg["stage"])
+                stages.append(stage)
+                return stage
+            if "report" in msg:
+                results[idx] = VerificationReport.from_dict(msg["report"])
+            elif "error" in msg:
+                cls = getattr(_errors, str(msg["error"]), CircuitMuseError)
+                error = error or (cls if isinstance(cls, type) and issubclass(cls, CircuitMuseError)
+                                  else CircuitMuseError)(str(msg["message"]))
+                results[idx] = _failure(jobs[idx], stages, Category.CRASH, str(msg["message"]), 0.0)
+            else:
+                cat = Category.RESOURCE if msg.get("crash") == "resource" else Category.CRASH
+                results[idx] = _failure(jobs[idx], stages, cat, str(msg["message"]), 0.0)
+            finish(slot)
+            return None
 
         try:
             for slot in range(len(pool)):
@@ -164,12 +276,13 @@ class WorkerPool:
                     if slot not in busy:
                         continue
                     w = pool[slot]
+                    assert w is not None
                     try:
-                        chunk = os.read(w.proc.stdout.fileno(), 1 << 20)  # type: ignore[union-attr]
+                        chunk = os.read(w.fileno(), 1 << 20)
                     except BlockingIOError:
                         continue
                     if not chunk:
-                        died(slot, *_death_cause(w))
+                        died(slot, *_death_cause(w.returncode()))
                         continue
                     w.buf += chunk
                     if len(w.buf) > _MAX_REPLY:
@@ -179,25 +292,15 @@ class WorkerPool:
                         line, _, rest = bytes(w.buf).partition(b"\n")
                         w.buf = bytearray(rest)
                         idx, deadline, stages = busy[slot]
-                        msg = json.loads(line)
-                        if "stage" in msg:
-                            stage = _stage_from_dict(msg["stage"])
-                            stages.append(stage)
-                            if on_stage:
-                                on_stage(idx, stage)
-                        elif "report" in msg:
-                            results[idx] = VerificationReport.from_dict(msg["report"])
-                            finish(slot)
-                        elif "error" in msg:
-                            cls = getattr(_errors, str(msg["error"]), CircuitMuseError)
-                            error = error or (cls if isinstance(cls, type) and issubclass(cls, CircuitMuseError)
-                                              else CircuitMuseError)(msg["message"])
-                            results[idx] = _failure(jobs[idx], stages, Category.CRASH, msg["message"], 0.0)
-                            finish(slot)
-                        else:
-                            cat = Category.RESOURCE if msg.get("crash") == "resource" else Category.CRASH
-                            results[idx] = _failure(jobs[idx], stages, cat, msg["message"], 0.0)
-                            finish(slot)
+                        try:
+                            stage = handle(slot, idx, stages, json.loads(line))
+                        except (KeyError, TypeError, ValueError, AttributeError):
+                            died(slot, Category.CRASH, "the verify worker sent an unreadable reply; it was replaced")
+                            break
+                        if stage is None:
+                            break
+                        if on_stage:
+                            on_stage(idx, stage)  # the caller's code: outside the reply-parsing guard
                 now = time.monotonic()
                 for slot, (_idx, deadline, _) in list(busy.items()):
                     if now >= deadline:
@@ -207,14 +310,13 @@ class WorkerPool:
             for slot in list(busy):
                 retire(slot)  # interrupted (KeyboardInterrupt): no worker keeps running a stale job
             sel.close()
-            self._give(pool)
+            self._give([w for w in [*pool, *spare] if isinstance(w, _Worker)])
         if error is not None:
             raise error
         return [r for r in results if r is not None]
 
 
-def _death_cause(w: _Worker) -> tuple[Category, str]:
-    code = w.proc.wait()
+def _death_cause(code: int) -> tuple[Category, str]:
     if code < 0:
         sig = -code
         if sig == signal.SIGXCPU:
@@ -223,7 +325,8 @@ def _death_cause(w: _Worker) -> tuple[Category, str]:
             return Category.CRASH, (f"the parser crashed on this design (signal {signal.Signals(sig).name}); "
                                     "simplify the macros or the nesting")
         return Category.CRASH, f"the verify worker was killed by signal {signal.Signals(sig).name}"
-    return Category.CRASH, f"the verify worker exited unexpectedly (status {code})"
+    return Category.CRASH, (f"the verify worker exited unexpectedly (status {code}); run `{sys.executable} -m "
+                            "circuit_muse.engine.worker < /dev/null` to see why")
 
 
 def _stage_from_dict(d: dict[str, Any]) -> StageResult:

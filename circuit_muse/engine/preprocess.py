@@ -181,8 +181,8 @@ def _trivia_directives(token: Any, sm: Any) -> Iterator[_Directive]:
                 yield from _trivia_directives(skipped, sm)
 
 
-def tokens(tree: Any) -> Iterator[Any]:
-    """Every token of the parse tree in order, including those the parser skipped (in their trivia)."""
+def tokens(tree: Any) -> list[Any]:
+    """Every token of the parse tree in order (tokens the parser skipped are in their trivia)."""
     out: list[Any] = []
 
     def visit(node: Any) -> bool:
@@ -191,17 +191,39 @@ def tokens(tree: Any) -> Iterator[Any]:
         return True
 
     tree.root.visit(visit)
-    return iter(out)
+    return out
 
 
-def comments(tree: Any, sm: Any) -> Iterator[tuple[str, int]]:
-    """(text, line) for every comment in the design."""
-    for tok in tokens(tree):
+def comments(toks: list[Any], sm: Any) -> Iterator[tuple[str, int]]:
+    """(text, line) for every comment before these tokens."""
+    for tok in toks:
         trivia = list(tok.trivia)
-        for i, tr in enumerate(trivia):
+        if not any(tr.kind in (parsing.TriviaKind.LineComment, parsing.TriviaKind.BlockComment) for tr in trivia):
+            continue
+        line = int(sm.getLineNumber(tok.location))
+        found = []
+        for tr in reversed(trivia):  # walk back from the token, one line per newline passed
+            raw = tr.getRawText()
+            line -= raw.count("\n")
             if tr.kind in (parsing.TriviaKind.LineComment, parsing.TriviaKind.BlockComment):
-                after = "".join(t.getRawText() for t in trivia[i + 1:])
-                yield tr.getRawText(), int(sm.getLineNumber(tok.location)) - after.count("\n")
+                found.append((raw, line))
+        yield from reversed(found)
+
+
+def macros_left_defined(tree: Any, sm: Any) -> list[str]:
+    """Macros still defined at the end of the design, in definition order.
+
+    Tools carry macros from one file into the next of the same compile, so the engine undefines these
+    after the design text: the testbench compiled after it must not see a single macro of the design.
+    """
+    defined: dict[str, None] = {}
+    for tok in tokens(tree):
+        for d in _trivia_directives(tok, sm):
+            if d.node.kind == syntax.SyntaxKind.DefineDirective:
+                defined[str(d.node.name.valueText)] = None
+            elif d.node.kind == syntax.SyntaxKind.UndefDirective:
+                defined.pop(str(d.node.name.valueText), None)
+    return list(defined)
 
 
 def _names_in(expr: Any) -> list[str]:
@@ -219,9 +241,11 @@ def _names_in(expr: Any) -> list[str]:
 def directive_screen(tree: Any, sm: Any, source: str) -> list[Diagnostic]:
     """Every preprocessor problem: a directive that could make a tool compile what the screen did not see."""
     out: list[Diagnostic] = []
-    defined: set[str] = set()
+    defined: set[str] = set()  # defined now
+    owned: set[str] = set()    # defined by the design at some point before (perhaps undefined again)
     sk = syntax.SyntaxKind
-    for tok in tokens(tree):
+    toks = tokens(tree)
+    for tok in toks:
         for d in _trivia_directives(tok, sm):
             kind, node = d.node.kind, d.node
             if kind == sk.DefineDirective:
@@ -237,15 +261,16 @@ def directive_screen(tree: Any, sm: Any, source: str) -> list[Diagnostic]:
                         out.append(_diag(f"macro `{name} contains the directive {body_tok.valueText}; a macro body "
                                          "may only use macros defined before it", d.line, "macro-directive", source))
                 defined.add(name)
+                owned.add(name)
             elif kind == sk.UndefDirective:
                 name = node.name.valueText
-                if name not in defined:
+                if name not in owned:
                     out.append(_diag(f"`undef {name}: the design did not define {name}; only undefine your own macros",
                                      d.line, "undef-foreign", source))
                 defined.discard(name)
             elif kind in _CONDITIONAL:
                 for name in _names_in(node.expr):
-                    if name not in defined:
+                    if name not in owned:
                         out.append(_diag(
                             f"{node.directive.valueText} {name}: {name} is not defined earlier in the design, and "
                             "tools predefine macros the checker cannot see (VERILATOR, __ICARUS__, SYNTHESIS, ...); "
@@ -263,7 +288,7 @@ def directive_screen(tree: Any, sm: Any, source: str) -> list[Diagnostic]:
                 text = str(node.directive.valueText) if hasattr(node, "directive") else str(kind)
                 out.append(_diag(f"the directive {text} is not allowed in a design (tools disagree on it)", d.line,
                                  "directive", source))
-    for text, line in comments(tree, sm):
+    for text, line in comments(toks, sm):
         if _TOOL_PRAGMA.search(text):
             out.append(_diag(f"the comment {text.strip()[:60]!r} is a tool pragma: one tool would compile a "
                              "different design from the others; remove it", line, "tool-pragma", source))

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pyslang import parsing
+from pyslang.ast import VisitAction
 
 from ..identifiers import is_plain_identifier
 from ..report import Category, Diagnostic, Severity
@@ -132,7 +133,9 @@ def screen(elab: Elaboration, *, limits: ScreenLimits = _DEFAULT_LIMITS,
     declared = _DeclaredNames()
 
     def visit(node: Any) -> bool:
-        kind = str(node.kind).split(".")[-1]
+        if isinstance(node, parsing.Token):
+            return True
+        kind = _kind(node)
         if kind == "SystemName":
             name = str(node).strip()
             problem = _system_call_problem(name, allow_assertions)
@@ -145,7 +148,7 @@ def screen(elab: Elaboration, *, limits: ScreenLimits = _DEFAULT_LIMITS,
             _check_loop(node)
         elif kind in _FORBIDDEN_SYNTAX:
             out.append(_diag(_FORBIDDEN_SYNTAX[kind], elab.line_of(node.sourceRange.start), kind, source))
-        elif kind == "ScopedName" and str(node.parent.kind).split(".")[-1] != "ScopedName":
+        elif kind == "ScopedName" and _kind(node.parent) != "ScopedName":
             problem = _hierarchical_problem(node, declared)
             if problem:
                 out.append(_diag(problem, elab.line_of(node.sourceRange.start), "hierarchical-name", source))
@@ -165,58 +168,104 @@ def screen(elab: Elaboration, *, limits: ScreenLimits = _DEFAULT_LIMITS,
                              elab.line_of(node.sourceRange.start), "loop-bound", source))
 
     elab.tree.root.visit(visit)
+    for d in elab.diagnostics:
+        if d.code in ("CouldNotResolveHierarchicalPath", "UnknownHierarchicalName", "HierarchicalFromPackage"):
+            out.append(_diag(f"{d.message}: a hierarchical name that does not resolve inside the design could "
+                             "reach the testbench", d.line, "hierarchical-name", source))
     _check_sizes(elab, limits, out)
     return out
 
 
-class _DeclaredNames:
-    """Names each module declares itself (instances, blocks, variables, ports), computed once per module."""
+_SCOPES = frozenset({"ModuleDeclaration", "InterfaceDeclaration", "ProgramDeclaration", "FunctionDeclaration",
+                     "TaskDeclaration", "ClassDeclaration", "GenerateBlock", "SequentialBlockStatement",
+                     "ParallelBlockStatement"})
 
-    _KINDS = {"Declarator": "name", "InstanceName": "name", "NamedBlockClause": "name", "NamedLabel": "name"}
+
+_KIND_NAMES: dict[Any, str] = {}
+
+
+def _kind(node: Any) -> str:
+    """The node's SyntaxKind name ("ScopedName"), cached: str() of a pybind enum is slow on big trees."""
+    k = node.kind
+    name = _KIND_NAMES.get(k)
+    if name is None:
+        name = _KIND_NAMES[k] = str(k).split(".")[-1]
+    return name
+
+
+def _scope_label(node: Any) -> str | None:
+    """The name a nested scope is reached by from its parent scope (`blk` in `begin : blk`)."""
+    for attr in ("beginName", "blockName", "label"):
+        part = getattr(node, attr, None)
+        tok = getattr(part, "name", None) if part is not None else None
+        if tok is not None and tok.valueText:
+            return str(tok.valueText)
+    proto = getattr(node, "prototype", None)
+    tok = getattr(proto, "name", None)
+    return str(tok).strip() or None if tok is not None else None
+
+
+class _DeclaredNames:
+    """Names visible where a dotted name is used: declared in that scope or an enclosing one, up to its
+    module. A name declared inside a function or a block is not visible outside it; a tool would then
+    resolve the name upward, into the testbench, so scopes are kept apart."""
+
+    _KINDS = {"Declarator": "name", "InstanceName": "name"}
 
     def __init__(self) -> None:
-        self._by_module: dict[int, set[str]] = {}
+        self._by_scope: dict[tuple[int, str], set[str]] = {}
 
-    def of(self, node: Any) -> set[str]:
-        module = node
-        while module is not None and str(module.kind).split(".")[-1] not in ("ModuleDeclaration",
-                                                                             "InterfaceDeclaration",
-                                                                             "ProgramDeclaration"):
-            module = module.parent
-        if module is None:
-            return set()
-        key = int(module.sourceRange.start.offset)
-        if key not in self._by_module:
+    def visible(self, node: Any, name: str) -> bool:
+        """Whether `name` is declared in a scope enclosing `node`, up to its module."""
+        scope = node.parent
+        while scope is not None:
+            kind = _kind(scope)
+            if kind in _SCOPES:
+                if name in self._direct(scope):
+                    return True
+                if kind in ("ModuleDeclaration", "InterfaceDeclaration", "ProgramDeclaration"):
+                    return False
+            scope = scope.parent
+        return False
+
+    def _direct(self, scope: Any) -> set[str]:
+        key = (int(scope.sourceRange.start.offset), _kind(scope))
+        if key not in self._by_scope:
             names: set[str] = set()
 
-            def visit(n: Any) -> bool:
-                if not isinstance(n, parsing.Token):
-                    attr = self._KINDS.get(str(n.kind).split(".")[-1])
-                    if attr:
-                        tok = getattr(n, attr, None)
-                        if tok is not None and getattr(tok, "valueText", ""):
-                            names.add(tok.valueText)
-                return True
+            def visit(n: Any) -> Any:
+                if isinstance(n, parsing.Token):
+                    return VisitAction.Advance
+                if n is not scope and _kind(n) in _SCOPES:
+                    label = _scope_label(n)
+                    if label:
+                        names.add(label)
+                    return VisitAction.Skip
+                attr = self._KINDS.get(_kind(n))
+                tok = getattr(n, attr, None) if attr else None
+                if tok is not None and getattr(tok, "valueText", ""):
+                    names.add(str(tok.valueText))
+                return VisitAction.Advance
 
-            module.visit(visit)
-            self._by_module[key] = names
-        return self._by_module[key]
+            scope.visit(visit)
+            self._by_scope[key] = names
+        return self._by_scope[key]
 
 
 def _hierarchical_problem(node: Any, declared: _DeclaredNames) -> str | None:
     """A dotted name must start at something its own module declares: no upward or absolute names."""
     seps, left = [], node
-    while str(left.kind).split(".")[-1] == "ScopedName":
+    while _kind(left) == "ScopedName":
         seps.append(left.separator.kind)
         left = left.left
     if parsing.TokenKind.Dot not in seps:
         return None  # pkg::name, $unit::name
-    lkind = str(left.kind).split(".")[-1]
+    lkind = _kind(left)
     if lkind == "RootScope":
         return None  # reported as RootScope
     ident = getattr(left, "identifier", None)
     head = ident.valueText if ident is not None else str(left).strip()
-    if lkind in ("IdentifierName", "IdentifierSelectName") and head in declared.of(node):
+    if lkind in ("IdentifierName", "IdentifierSelectName", "ClassName") and declared.visible(node, head):
         return None
     return (f"hierarchical name '{str(node).strip()[:60]}' does not start inside this module ('{head}' is not "
             "declared here): upward and absolute names can reach the testbench; use ports")

@@ -59,6 +59,22 @@ def _cpu_budget(seconds: float) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
 
 
+def _adopt_caller_context(req: dict[str, Any]) -> None:
+    """Run as if in the caller: its current environment, directory and temp dir (they may have changed
+    since this worker started; a test's monkeypatch.setenv or chdir, say)."""
+    env = req.get("env")
+    if env is not None and env != dict(os.environ):
+        os.environ.clear()
+        os.environ.update(env)
+    cwd = req.get("cwd")
+    if cwd and cwd != os.getcwd():
+        try:
+            os.chdir(cwd)
+        except OSError:
+            pass
+    tempfile.tempdir = req.get("tmpdir") or None
+
+
 def _read_frame(stream: BinaryIO) -> Any | None:
     head = stream.read(4)
     if len(head) < 4:
@@ -82,23 +98,51 @@ def serve(requests: BinaryIO, replies: BinaryIO) -> None:
         req = _read_frame(requests)
         if req is None:
             return
-        rid = req["id"]
-        tempfile.tempdir = req.get("tmpdir") or None
-        _cpu_budget(float(req.get("cpu_s", 600)))
-        try:
-            report = run_pipeline(req["raw"], **req["kwargs"],
-                                  on_stage=lambda st, rid=rid: send({"id": rid, "stage": st.to_dict()}))
-        except CircuitMuseError as exc:
-            send({"id": rid, "error": type(exc).__name__, "message": str(exc)})
-        except MemoryError:
-            send({"id": rid, "crash": "resource", "message": "ran out of memory (worker address-space limit)"})
-        except RecursionError:
-            send({"id": rid, "crash": "resource", "message": "the design nests too deeply to check"})
-        except Exception as exc:  # noqa: BLE001 - hostile input must become a report, not a dead worker
-            last = traceback.format_exception_only(type(exc), exc)[-1].strip()
-            send({"id": rid, "crash": "crash", "message": f"internal error while checking the design: {last}"})
-        else:
-            send({"id": rid, "report": report.to_dict()})
+        serve_one(req, send, run_pipeline)
+
+
+def serve_one(req: dict[str, Any], send: Any, run_pipeline: Any) -> None:
+    """Answer one request: stage lines as they finish, then the report (or what went wrong)."""
+    rid = req["id"]
+    _adopt_caller_context(req)
+    _cpu_budget(float(req.get("cpu_s", 600)))
+    try:
+        report = run_pipeline(req["raw"], **req["kwargs"],
+                              on_stage=lambda st, rid=rid: send({"id": rid, "stage": st.to_dict()}))
+    except CircuitMuseError as exc:
+        send({"id": rid, "error": type(exc).__name__, "message": str(exc)})
+    except MemoryError:
+        send({"id": rid, "crash": "resource", "message": "ran out of memory (worker address-space limit)"})
+    except RecursionError:
+        send({"id": rid, "crash": "resource", "message": "the design nests too deeply to check"})
+    except Exception as exc:  # noqa: BLE001 - hostile input must become a report, not a dead worker
+        last = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        send({"id": rid, "crash": "crash", "message": f"internal error while checking the design: {last}"})
+    else:
+        send({"id": rid, "report": report.to_dict()})
+
+
+def run_forked_child(req: dict[str, Any], reply_fd: int) -> None:
+    """Body of a forked one-job worker (engine.pool, for objects pickle cannot carry); never returns."""
+    try:
+        os.setsid()
+        _limit_self()
+        import faulthandler
+
+        faulthandler.disable()  # a crash here is reported by the parent, not dumped on the caller's stderr
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)  # like a started worker: native output never reaches the caller's terminal
+        os.dup2(devnull, 2)
+        from .pipeline import run_pipeline
+
+        def send(obj: dict[str, Any]) -> None:
+            data = json.dumps(obj).encode() + b"\n"
+            while data:
+                data = data[os.write(reply_fd, data):]
+
+        serve_one(req, send, run_pipeline)
+    finally:
+        os._exit(0)
 
 
 def main() -> None:
