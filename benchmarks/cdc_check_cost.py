@@ -3,7 +3,7 @@
 Runs the fast tier on the Gray reference with the check on, then with it off (no crossings found, so no VCD
 is dumped or read), alternating, in the same process; reports the median time of each and their ratio.
 
-    .venv/bin/python benchmarks/cdc_check_cost.py [--runs 7] [--out benchmarks/results/cdc_check_cost]
+    .venv/bin/python benchmarks/cdc_check_cost.py [--runs 7] [--out DIR | --update-results]
 """
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ import json
 import platform
 import statistics
 import time
-from pathlib import Path
 from unittest import mock
+
+from _results import add_output_args, output_dir  # noqa: E402 - benchmarks/ is the script's own folder
 
 from circuit_muse.suites import cdc, get_suite, run_suite
 
@@ -21,8 +22,9 @@ from circuit_muse.suites import cdc, get_suite, run_suite
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=7)
-    ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "cdc_check_cost"))
+    add_output_args(ap)
     args = ap.parse_args(argv)
+    out_dir = output_dir(args, "cdc_check_cost", ap)  # before any work: a refused --out costs nothing
     rows = {}
     for params in ({"DEPTH": 16, "WIDTH": 8}, {"DEPTH": 4, "WIDTH": 4}):
         suite = get_suite("async_fifo", None, params, tier="fast")
@@ -44,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{key}: fast tier {rows[key]['with_check_ms']} ms with the check, {rows[key]['without_check_ms']} ms "
               f"without ({rows[key]['ratio']}x)", flush=True)
     out = {"machine": platform.platform(), "cpus": __import__("os").cpu_count(), "rows": rows}
-    Path(args.out + ".json").write_text(json.dumps(out, indent=1) + "\n")
+    (out_dir / "cdc_check_cost.json").write_text(json.dumps(out, indent=1) + "\n")
     return 0
 
 

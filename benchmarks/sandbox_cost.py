@@ -5,7 +5,7 @@ empty command (`true`: pure launch cost), an iverilog compile of a small design 
 of that image (fed on stdin, as the engine runs it). Reported: median ms per call, the ratio
 bwrap/rlimits and the added ms, plus the load average seen.
 
-    .venv/bin/python benchmarks/sandbox_cost.py [--repeat 30] [--out benchmarks/results/sandbox_cost.json]
+    .venv/bin/python benchmarks/sandbox_cost.py [--repeat 30] [--out DIR | --update-results]
 """
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from _results import add_output_args, output_dir  # noqa: E402 - benchmarks/ is the script's own folder
 
 from circuit_muse.tools import sandbox
 from circuit_muse.tools.invoke import run_tool
@@ -66,8 +68,9 @@ def timed(fn: Callable[[], None], mode: str) -> float:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=30)
-    ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "sandbox_cost.json"))
+    add_output_args(ap)
     args = ap.parse_args()
+    out_dir = output_dir(args, "sandbox_cost", ap)  # before any work: a refused --out costs nothing
     require("iverilog")
     os.environ[sandbox.MODE_ENV] = "bwrap"
     iso = str(sandbox.isolation())  # fails loudly if bwrap cannot run here
@@ -88,8 +91,7 @@ def main() -> int:
            "loadavg_before": [round(x, 2) for x in load_before],
            "loadavg_after": [round(x, 2) for x in os.getloadavg()], "cpus": os.cpu_count(),
            "python": platform.python_version()}
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    out = out_dir / "sandbox_cost.json"
     out.write_text(json.dumps(res, indent=2) + "\n")
     lines = ["# Sandbox cost per tool call (bwrap vs rlimits only)", "",
              f"Median of {args.repeat} interleaved calls each; {os.cpu_count()} cores; load average "

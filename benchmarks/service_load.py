@@ -7,7 +7,7 @@ terminal event per accepted job). Memory: RSS of the server's process tree at re
 Baseline in the same run: verify() of the same kind of design called directly in this process, so the
 /verify numbers read as a ratio (HTTP + queueing overhead over the engine's own time).
 
-    .venv/bin/python benchmarks/service_load.py [--clients 1,8,32] [--verifies 2] [--out PATH]
+    .venv/bin/python benchmarks/service_load.py [--clients 1,8,32] [--verifies 2] [--out DIR | --update-results]
 """
 from __future__ import annotations
 
@@ -29,6 +29,8 @@ import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from _results import add_output_args, output_dir  # noqa: E402 - benchmarks/ is the script's own folder
 
 from circuit_muse.engine.pipeline import verify  # noqa: E402
 from tests.service_support import WIRE_PROMPT, ServeProcess, sse_events, three_rounds  # noqa: E402
@@ -162,9 +164,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clients", default="1,8,32")
     ap.add_argument("--verifies", type=int, default=2, help="/verify requests per client")
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "service_load"),
-                    help="results path without extension (.json and .md are written)")
+    add_output_args(ap)
     args = ap.parse_args()
+    out_dir = output_dir(args, "service_load", ap)  # before any work: a refused --out costs nothing
     levels = [int(x) for x in args.clients.split(",")]
     base = baseline_verify(5)
     results: dict[str, Any] = {"machine": f"{platform.machine()}, {psutil.cpu_count()} cores",
@@ -194,8 +196,7 @@ def main() -> int:
                       f" 429s {jobs['http_429'] + ver['http_429']} | lost {audit['lost']} dup {audit['duplicated']}"
                       f" | peak RSS {row['peak_rss_mib']:.0f} MiB", file=sys.stderr)
             results["rss_after_mib"] = tree_rss(srv.proc.pid) / 2**20
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    out = out_dir / "service_load"
     out.with_suffix(".json").write_text(json.dumps(results, indent=2) + "\n")
     lines = ["# circuit-muse serve under load (scripted model, real uvicorn on loopback)", "",
              f"{results['machine']}; server `--workers 2 --queue 16`; /verify: {args.verifies} unique lint+synth "

@@ -2,7 +2,7 @@
 
 Same design and bench, interleaved, median of N; plus the first call of a fresh process (worker start).
 
-    .venv/bin/python benchmarks/verify_worker_overhead.py [--n 15] [--out benchmarks/results/verify_worker_overhead.json]
+    .venv/bin/python benchmarks/verify_worker_overhead.py [--n 15] [--out DIR | --update-results]
 """
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import os
 import statistics
 import sys
 import time
-from pathlib import Path
+
+from _results import add_output_args, output_dir  # noqa: E402 - benchmarks/ is the script's own folder
 
 import circuit_muse as cm
 from circuit_muse.engine.pipeline import run_pipeline
@@ -24,8 +25,9 @@ REF = "module inv(input a, output y); assign y = ~a; endmodule\n"
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=15)
-    ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "verify_worker_overhead.json"))
+    add_output_args(ap)
     args = ap.parse_args()
+    out_dir = output_dir(args, "verify_worker_overhead", ap)  # before any work: a refused --out costs nothing
     tb = ReferenceTestbench(REF)
     load0 = os.getloadavg()[0]
     t = time.perf_counter()
@@ -43,8 +45,7 @@ def main() -> int:
            "worker_median_s": statistics.median(worker),
            "overhead_median_s": statistics.median(worker) - statistics.median(inproc),
            "loadavg_1m_before_after": [round(load0, 2), round(os.getloadavg()[0], 2)], "cpu_count": os.cpu_count()}
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(res, indent=2) + "\n")
+    (out_dir / "verify_worker_overhead.json").write_text(json.dumps(res, indent=2) + "\n")
     print(json.dumps(res, indent=2))
     return 0
 

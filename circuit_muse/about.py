@@ -11,8 +11,9 @@ _TOOLS = ("iverilog", "verilator", "yosys")
 
 
 def tool_versions() -> dict[str, str]:
-    """{'iverilog': '11.0', 'verilator': '5.049', 'yosys': '0.23', 'cocotb': '2.1.0', 'pyslang': '12.1.0'};
-    a tool or package that cannot be found reads 'missing'."""
+    """{'iverilog': '11.0', 'verilator': '5.049', 'yosys': '0.23', 'sandbox': 'bwrap ...', 'cocotb': '2.1.0',
+    'pyslang': '12.1.0'}; a tool or package that cannot be found reads 'missing'. The sandbox mode is part of
+    it because a verdict reached without OS isolation is not the same verdict."""
     out = dict(_tool_versions(_TOOLS))
     for pkg in _PACKAGES:
         try:
@@ -27,7 +28,7 @@ def version_text() -> str:
     from . import __version__
 
     names = {"iverilog": "Icarus Verilog", "verilator": "Verilator", "yosys": "Yosys", "cocotb": "cocotb",
-             "pyslang": "pyslang"}
+             "pyslang": "pyslang", "sandbox": "Sandbox"}
     lines = [f"circuit-muse {__version__}"]
-    lines += [f"  {names[k]:<15} {v}" for k, v in tool_versions().items()]
+    lines += [f"  {names.get(k, k):<15} {v}" for k, v in tool_versions().items()]
     return "\n".join(lines)

@@ -26,7 +26,8 @@ def test_cli_version_lists_package_and_tools() -> None:
     lines = res.stdout.splitlines()
     assert lines[0] == f"circuit-muse {circuit_muse.__version__}"
     found = {ln.split()[0] if not ln.strip().startswith("Icarus") else "Icarus": ln.split()[-1] for ln in lines[1:]}
-    assert set(found) == {"Icarus", "Verilator", "Yosys", "cocotb", "pyslang"}
+    assert set(found) == {"Icarus", "Verilator", "Yosys", "Sandbox", "cocotb", "pyslang"}
+    assert found["Sandbox"] == "bwrap"   # CI installs bubblewrap: tools run isolated
     versions = circuit_muse.tool_versions()
     assert found["Icarus"] == versions["iverilog"] and found["cocotb"] == versions["cocotb"] == "2.1.0"
     assert found["pyslang"] == "12.1.0"

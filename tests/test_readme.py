@@ -31,6 +31,8 @@ NOT_RUN: dict[str, str] = {
     "circuit-muse generate": "needs a model server or weights",
     "circuit-muse train --config circuit_muse/train/configs/default.toml --output": "a 7B fine-tune on a GPU",
     "circuit-muse verify my_fifo.v": "my_fifo.v stands for the reader's own design",
+    "circuit-muse serve": "a server that runs until stopped; tests/test_service_*.py start it on loopback",
+    "CIRCUIT_MUSE_TOKEN=": "a server that runs until stopped; tests/test_service_api.py covers tokens",
 }
 # commands that need the [hf] extra (torch): run under the `model` marker
 NEEDS_MODEL_STACK = ("circuit-muse train",)

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 from ..contract import Contract
 from ..errors import InputError
 from ..report import Mismatch
-from ..testbench.base import SimContext, SimOutcome
+from ..testbench.base import SIM_DIR, SimContext, SimOutcome
 from ..testbench.verilog_tb import run_bench
 from . import cdc
 from .base import Spec, Suite, jinja_env, mask, port, render_rtl
@@ -147,7 +147,8 @@ class AsyncFifoSuite(Suite):
         out = run_bench(ctx, [ctx.design_file, "cm_afifo_tb.sv"], "cm_afifo_tb", kind="suite:fast")
         if not out.passed or not buses:
             return out
-        problems = cdc.check_vcd(ctx.workdir / cdc.VCD, "cm_afifo_tb.dut", buses,
+        # the bench ran in the sandboxed simulation directory, so its waveform is there
+        problems = cdc.check_vcd(ctx.workdir / SIM_DIR / cdc.VCD, "cm_afifo_tb.dut", buses,
                                  {"wclk": "wrst_n", "rclk": "rrst_n"})
         if not problems:
             return out
