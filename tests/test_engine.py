@@ -37,9 +37,9 @@ def test_correct_design_passes_every_stage() -> None:
         "name": "q", "direction": "output", "width": 4, "type": "reg[3:0]", "line": 2}
 
 
-def test_pass_without_testbench_says_no_functional_test_ran() -> None:
+def test_clean_without_testbench_is_static_not_a_pass() -> None:
     report = cm.verify(GOOD, use_cache=False)
-    assert report.passed and not report.functional_tested
+    assert not report.passed and report.level is cm.Level.STATIC and not report.functional_tested
     assert any("no functional test" in n for n in report.notes)
 
 
