@@ -199,3 +199,22 @@ def test_loop_runs_on_the_hf_backend_with_the_stage4_folder_shape() -> None:
     assert result.report.category is cm.Category.NO_CODE
     assert len(result.feedback) == 1 and "no_code" in result.feedback[0]
     assert seen.count("round_started") == 2 and "token" in seen and seen[-1] == "done"
+
+
+def test_stage_events_arrive_while_the_round_is_verified_and_once_each() -> None:
+    """Each stage's event is emitted as the engine finishes it (from verify_many's on_stage), not replayed after."""
+    events: list[Event] = []
+    returned_at: list[int] = []
+
+    def verifier(texts: list[str], **kwargs: Any) -> list[Any]:
+        reports = cm.verify_many(texts, use_cache=False, **kwargs)  # a cache hit has no live stages
+        returned_at.append(len(events))  # how many events had been emitted when verification returned
+        return reports
+
+    with ScriptedOpenAIServer(repairing(WRONG_UNDECLARED)) as server:
+        result = generate_verified("Design a 4-bit counter.", model=server.spec(), testbench=ReferenceTestbench(GOOD),
+                                   samples=1, max_rounds=2, on_event=events.append, verifier=verifier)
+    assert result.passed and len(returned_at) == 2
+    stages_r1 = [e for e in events[:returned_at[0]] if e.type == "stage" and e.round == 1]
+    assert [e.data["stage"] for e in stages_r1] == [s.name for s in result.rounds[0].report.stages]
+    assert sum(e.type == "stage" and e.round == 1 for e in events) == len(stages_r1)  # no replay afterwards

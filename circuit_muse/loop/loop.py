@@ -176,12 +176,19 @@ def generate_verified(prompt: str, *, model: Model | str | None = None,
         result.generation_s += gen.duration_s
         t_ver = time.monotonic()
         texts = [c.text for c in gen.completions]
+        live: set[int] = set()  # candidates whose stages were reported as they finished
+
+        def on_stage(i: int, st: Any, r: int = rnd, comps: list[Any] = gen.completions, seen: set[int] = live) -> None:
+            seen.add(i)
+            emit(ev.stage(r, comps[i].index, st.name, st.passed, st.skipped, st.category.value if st.category else None))
+
         reports = (verifier or verify_many)(texts, testbench=target.testbench, contract=target.contract, options=opts,
-                              workers=workers or min(len(texts), os.cpu_count() or 1))
+                                            workers=workers or min(len(texts), os.cpu_count() or 1),
+                                            on_stage=on_stage)
         ver_s = time.monotonic() - t_ver
         result.verification_s += ver_s
-        for comp, rep in zip(gen.completions, reports, strict=True):
-            for st in rep.stages:
+        for i, (comp, rep) in enumerate(zip(gen.completions, reports, strict=True)):
+            for st in rep.stages if i not in live else ():  # cache hits (and verifiers without live stages)
                 emit(ev.stage(rnd, comp.index, st.name, st.passed, st.skipped,
                               st.category.value if st.category else None))
             cand = Candidate(round=rnd, index=comp.index, text=comp.text, verilog=rep.source, report=rep,

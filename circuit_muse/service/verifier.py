@@ -91,6 +91,7 @@ class ProcessVerifier:
         # One process per round; candidates inside it run one after another (jobs run side by side instead),
         # which saves starting a nested process pool every round.
         kwargs = {**kwargs, "workers": 1}
+        kwargs.pop("on_stage", None)  # a callback cannot cross into the child; the loop reports stages afterwards
         parent, child = _CTX.Pipe(duplex=False)
         proc = _CTX.Process(target=_child, args=(list(sources), kwargs, child), name="circuit-muse-job-verify")
         with self._lock:
