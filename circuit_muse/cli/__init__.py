@@ -19,6 +19,7 @@ SUBCOMMANDS: dict[str, str] = {
     "generate": "generate_cmd",
     "data": "data_cmd",
     "train": "train_cmd",
+    "bench": "bench_cmd",
 }
 
 
