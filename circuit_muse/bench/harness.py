@@ -121,7 +121,8 @@ class _Calibration:
         return self.data.get(pid)
 
     def put(self, pid: str, verdict: Verdict) -> None:
-        self.data[pid] = {"passed": verdict.passed, "samples": verdict.samples, "category": verdict.category}
+        self.data[pid] = {"passed": verdict.passed, "samples": verdict.samples, "category": verdict.category,
+                          "x_fraction": verdict.x_fraction}
 
     def save(self) -> None:
         self.path.write_text(json.dumps({"suite": self.suite_hash, "problems": self.data}, indent=1, sort_keys=True))
@@ -217,8 +218,8 @@ def _score_chunk(chunk: list[Problem], cfg: BenchConfig, source: CandidateSource
             if verdict is None:
                 rep = next(it)
                 cal = calib.get(p.id)
-                expected = cal["samples"] if cal and cal.get("passed") else None
-                verdict = judge(rep, expected_samples=expected)
+                good = cal if cal and cal.get("passed") else {}
+                verdict = judge(rep, expected_samples=good.get("samples"), expected_x=good.get("x_fraction"))
                 if source.name == "reference" and calib.get(p.id) is None:
                     calib.put(p.id, verdict)
             s.report = rep

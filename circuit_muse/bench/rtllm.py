@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 from ..errors import InputError
-from ._text import git_version, instantiates, module_names, rename_module
+from ._text import git_version, instantiates, module_names, rename_module, strip_comments
 from .problem import Problem, Suite
 
 _SKIP = {"testbench.v", "design_description.txt", "makefile", "Makefile"}
@@ -54,5 +54,22 @@ def _problem(root: Path, folder: Path) -> Problem:
         if f.is_file() and f.name not in _SKIP and not f.name.startswith("verified_") and \
                 f.stat().st_size <= MAX_DATA_BYTES:
             data_files.append((f.name, f.read_text(errors="replace")))
+    inputs, outputs = _ports(reference, top)
     return Problem(id=pid, prompt=desc, top=top, reference=reference, kind="rtllm", bench_modules=tuple(bench_mods),
-                   data={"bench": bench, "data_files": data_files, "described_name": named})
+                   data={"bench": bench, "data_files": data_files, "described_name": named,
+                         "dut_instance": _instance_name(bench, top), "inputs": inputs, "outputs": outputs})
+
+
+def _instance_name(bench: str, top: str) -> str | None:
+    m = re.search(rf"^\s*{re.escape(top)}\s*(?:#\s*\((?:[^()]|\([^()]*\))*\)\s*)?([A-Za-z_]\w*)\s*\(",
+                  strip_comments(bench), re.M)
+    return m.group(1) if m else None
+
+
+def _ports(reference: str, top: str) -> tuple[list[str], list[str]]:
+    from ..engine.elaborate import elaborate
+
+    mod = elaborate(reference, top=top).module(top)
+    if mod is None:
+        return [], []
+    return [p.name for p in mod.ports if p.direction == "input"], [p.name for p in mod.ports if p.direction == "output"]

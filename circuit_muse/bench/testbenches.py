@@ -23,6 +23,8 @@ _PRINT = re.compile(r'(\$(?:display|write|strobe|monitor)[bho]?\s*\(\s*)"')
 _PASS = re.compile(r"pass", re.I)
 _FAIL = re.compile(r"fail|error|wrong|mismatch", re.I)
 END_MARK = "CM_BENCH_END"
+X_MARK = "CM_X_SAMPLES"
+X_TOOL = "rtllm-x-monitor"
 
 
 def build_testbench(problem: Problem) -> Testbench:
@@ -30,7 +32,8 @@ def build_testbench(problem: Problem) -> Testbench:
     if problem.kind == "verilog-eval":
         return VerilogTestbench(d["test"], name=d["test_name"], top=d["tb_top"], support=[tuple(s) for s in d["support"]])
     if problem.kind == "rtllm":
-        return RtllmTestbench(d["bench"], data_files=[tuple(f) for f in d["data_files"]])
+        return RtllmTestbench(d["bench"], data_files=[tuple(f) for f in d["data_files"]],
+                              dut=d.get("dut_instance"), inputs=d.get("inputs", []), outputs=d.get("outputs", []))
     if problem.kind == "builtin":
         from ..suites import get_suite
 
@@ -50,13 +53,16 @@ class RtllmTestbench(Testbench):
 
     kind = "rtllm"
 
-    def __init__(self, text: str, *, data_files: list[tuple[str, str]] | None = None) -> None:
+    def __init__(self, text: str, *, data_files: list[tuple[str, str]] | None = None, dut: str | None = None,
+                 inputs: list[str] | None = None, outputs: list[str] | None = None) -> None:
         self.text = text
         self.data_files = list(data_files or [])
         self.top = bench_top(text)
+        self.dut, self.inputs, self.outputs = dut, list(inputs or []), list(outputs or [])
 
     def fingerprint(self) -> str:
-        return self._hash(self.kind, self.text, *[a + "\0" + b for a, b in self.data_files])
+        return self._hash(self.kind, self.text, str(self.dut), ",".join(self.inputs), ",".join(self.outputs),
+                          *[a + "\0" + b for a, b in self.data_files])
 
     def describe(self) -> str:
         return "RTLLM testbench (pass string under a per-run nonce)"
@@ -65,7 +71,18 @@ class RtllmTestbench(Testbench):
         text = _PRINT.sub(lambda m: f'{m.group(1)}"{nonce} ', self.text)
         # An end marker in the top bench module: the run must reach the bench's end to pass.
         idx = text.rfind("endmodule")
-        return text[:idx] + f'final $display("{nonce} {END_MARK}");\n' + text[idx:]
+        return text[:idx] + self._x_monitor(nonce) + f'final $display("{nonce} {END_MARK}");\n' + text[idx:]
+
+    def _x_monitor(self, nonce: str) -> str:
+        """Count input changes at which the design's outputs are X/Z (RTLLM's `!=` checks let X through)."""
+        if not (self.dut and self.inputs and self.outputs):
+            return ""
+        ins = " or ".join(f"{self.dut}.{n}" for n in self.inputs)
+        outs = ", ".join(f"{self.dut}.{n}" for n in self.outputs)
+        return (f"integer cm_x_samples = 0, cm_samples = 0;\n"
+                f"always @({ins}) begin cm_samples = cm_samples + 1; "
+                f"if ((^{{{outs}}}) === 1'bx) cm_x_samples = cm_x_samples + 1; end\n"
+                f'final $display("{nonce} {X_MARK} %0d %0d", cm_x_samples, cm_samples);\n')
 
     def prepare_icarus(self, ctx: SimContext) -> IcarusBench:
         (ctx.workdir / "cm_rtllm_tb.v").write_text(self._tagged(ctx.nonce))
@@ -89,7 +106,10 @@ class RtllmTestbench(Testbench):
         tag = ctx.nonce + " "
         lines = [ln[len(tag):] for ln in res.stdout.splitlines() if ln.startswith(tag)]
         ended = END_MARK in lines
-        said = [ln for ln in lines if ln != END_MARK]
+        xs = [ln.split()[1:] for ln in lines if ln.startswith(X_MARK + " ")]
+        said = [ln for ln in lines if ln != END_MARK and not ln.startswith(X_MARK + " ")]
+        notes = [Diagnostic(severity=Severity.INFO, tool=X_TOOL, message=f"x_samples={xs[-1][0]} checked={xs[-1][1]}")] \
+            if xs and len(xs[-1]) == 2 else []
         detail.tests, detail.samples = 1, len(said)
         if res.killed_by_limit:
             category = Category.TIMEOUT if res.timed_out or res.killed_by_limit == "CPU-time limit" else Category.RESOURCE
@@ -103,7 +123,7 @@ class RtllmTestbench(Testbench):
                 severity=Severity.ERROR, tool="vvp", category=Category.CRASH,
                 message="the simulation ended before the testbench reached its end; no verdict, counted as a failure")])
         if passed_line and not failed_lines:
-            return SimOutcome(True, Category.PASS, detail, [])
+            return SimOutcome(True, Category.PASS, detail, notes)
         detail.failures, detail.mismatched_samples = 1, max(1, len(failed_lines))
         why = failed_lines[0].strip() if failed_lines else "the testbench never printed its pass line"
         return SimOutcome(False, Category.MISMATCH, detail, [Diagnostic(

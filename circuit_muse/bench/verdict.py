@@ -33,6 +33,7 @@ class Verdict:
     samples: int | None = None         # samples the bench checked (VerilogEval) / lines it printed (RTLLM)
     strict_passed: bool = False        # would it also pass lint + synth as errors (the loop's own policy)
     static_findings: dict[str, list[str]] = field(default_factory=dict)  # stage -> finding categories
+    x_fraction: float | None = None    # RTLLM: share of input changes at which the outputs were X/Z
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -78,8 +79,25 @@ def _used_by(src: str, top: str, names: list[str]) -> set[str]:
     return seen
 
 
-def judge(report: VerificationReport, *, expected_samples: int | None = None) -> Verdict:
-    """The functional verdict of a report produced with continue_on_fail=True."""
+X_TOLERANCE = 0.25  # a pass may show X/Z outputs on at most this much larger a share of input changes
+
+
+def _x_fraction(report: VerificationReport) -> float | None:
+    from .testbenches import X_TOOL
+
+    sim = report.stage("simulate")
+    for d in sim.diagnostics if sim else []:
+        m = re.fullmatch(r"x_samples=(\d+) checked=(\d+)", d.message) if d.tool == X_TOOL else None
+        if m and int(m.group(2)):
+            return int(m.group(1)) / int(m.group(2))
+    return None
+
+
+def judge(report: VerificationReport, *, expected_samples: int | None = None,
+          expected_x: float | None = None) -> Verdict:
+    """The functional verdict of a report produced with continue_on_fail=True.
+
+    expected_samples / expected_x come from the reference's run of the same bench (calibration)."""
     findings = {s.name: sorted({(d.category.value if d.category else "lint") for d in s.diagnostics
                                 if d.severity is Severity.ERROR})
                 for s in report.stages if s.name in STATIC_STAGES and not s.passed}
@@ -103,4 +121,9 @@ def judge(report: VerificationReport, *, expected_samples: int | None = None) ->
         return Verdict(False, "incomplete", f"the testbench checked {samples} samples; the reference run "
                        f"checked {expected_samples}, so the bench did not run to its end", samples,
                        static_findings=findings)
-    return Verdict(True, "pass", "", samples, strict_passed=strict, static_findings=findings)
+    xf = _x_fraction(report)
+    if xf is not None and expected_x is not None and xf > expected_x + X_TOLERANCE:
+        return Verdict(False, "mismatch", f"the design's outputs were X/Z at {xf:.0%} of the input changes (the "
+                       f"reference's: {expected_x:.0%}); the bench's != checks let X through, we do not",
+                       samples, static_findings=findings, x_fraction=xf)
+    return Verdict(True, "pass", "", samples, strict_passed=strict, static_findings=findings, x_fraction=xf)

@@ -55,23 +55,22 @@ def run(args: argparse.Namespace) -> int:
                       executor=args.executor, address=args.address, limit=args.limit, problems=args.problems,
                       seed=args.seed, checks=args.checks, max_new_tokens=args.max_new_tokens,
                       model_options=_model_options(args.model_option))
-    bar = None
-    if not args.no_progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=0, unit="problem", file=sys.stderr, dynamic_ncols=True)
+    bars: list = []  # created at the first finished problem, so bad input prints one line only
 
     def progress(rec: dict, done: int, total: int) -> None:
-        if bar is not None:
-            bar.total = total
-            bar.n = done
-            bar.set_postfix_str(f"{rec['problem'][-28:]} {rec['c']}/{rec['n']}")
-            bar.refresh()
+        if args.no_progress:
+            return
+        if not bars:
+            from tqdm import tqdm
+
+            bars.append(tqdm(total=total, initial=done - 1, unit="problem", file=sys.stderr, dynamic_ncols=True))
+        bars[0].set_postfix_str(f"{rec['problem'][-28:]} {rec['c']}/{rec['n']}", refresh=False)
+        bars[0].update(1)
 
     try:
         result = run_bench(cfg, on_problem=progress)
     finally:
-        if bar is not None:
+        for bar in bars:
             bar.close()
     paths = write_all(result, junit=args.junit)
     m = result.metrics
