@@ -62,6 +62,8 @@ def ve_bench(d: Design, *, ref_name: str = "RefModule", dut_name: str = "TopModu
     dut_conns = ", ".join([conns] + [f".{n}({n}_dut)" for n, _ in outs])
     vref = ", ".join(f"{n}_ref" for n, _ in compared)
     vdut = ", ".join(f"{n}_dut" for n, _ in compared)
+    decls = "".join(f"  logic {rng(w)}{n};\n" for n, w in ins) + "".join(
+        f"  logic {rng(w)}{n}_ref;\n  logic {rng(w)}{n}_dut;\n" for n, w in outs)
     ends = f"  always @(posedge clk) if ({d.ends_on}_dut === 1'b1) $finish;\n" if d.ends_on else ""
     return f"""`timescale 1 ps/1 ps
 module stimulus_gen (
@@ -80,7 +82,7 @@ module tb();
   stats stats1;
   reg clk = 0;
   initial forever #5 clk = ~clk;
-{''.join(f"  logic {rng(w)}{n};{chr(10)}" for n, w in ins)}{''.join(f"  logic {rng(w)}{n}_ref;{chr(10)}  logic {rng(w)}{n}_dut;{chr(10)}" for n, w in outs)}
+{decls}
   stimulus_gen stim1 (.clk(clk){''.join(f', .{n}({n})' for n, _ in ins)});
   {ref_name} good1 ({ref_conns});
   {dut_name} top_module1 ({dut_conns});
