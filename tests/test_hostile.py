@@ -1,6 +1,7 @@
 """The hostile corpus: each design must fail fast, in its expected category, and leave nothing behind."""
 from __future__ import annotations
 
+import os
 import re
 import tempfile
 from pathlib import Path
@@ -8,7 +9,8 @@ from pathlib import Path
 import pytest
 
 import circuit_muse as cm
-from circuit_muse.testbench import ReferenceTestbench
+from circuit_muse.suites import family_names, get_suite
+from circuit_muse.testbench import CocotbTestbench, ReferenceTestbench, VerilogTestbench
 
 pytestmark = pytest.mark.simulator
 HERE = Path(__file__).parent
@@ -69,3 +71,93 @@ endmodule"""
     report = cm.verify(forged, testbench=ReferenceTestbench(ref), options=opts, use_cache=False)
     assert not report.passed
     assert report.category is cm.Category.MISMATCH
+
+
+# ---------------------------------------------------------------------------------------------------
+# Every screen-level case under every testbench mode and both simulators: right category, never a PASS,
+# nothing written outside the work dir (canary), no process left behind.
+
+SCREEN_LEVEL = [p for p in CORPUS if _expectation(p)["category"] in ("unsafe", "interface", "resource")]
+REF = (HERE / "designs" / "hostile_ref.v").read_text()
+VERILOG_TB = """module tb;
+  reg clk = 0, a = 0; wire y; integer pass = 0, fail = 0, i;
+  top dut(.clk(clk), .a(a), .y(y));
+  always #5 clk = ~clk;
+  initial begin
+    for (i = 0; i < 20; i = i + 1) begin a = i[0] ^ i[2]; @(posedge clk); #1; if (y === a) pass = pass + 1; else fail = fail + 1; end
+    $display("CM_RESULT pass=%0d fail=%0d", pass, fail);
+    $finish;
+  end
+endmodule
+"""
+
+
+def _modes() -> dict[str, tuple[object, dict[str, object]]]:
+    """Mode name -> (testbench, extra options); a family suite brings its own options and contract."""
+    modes: dict[str, tuple[object, dict[str, object]]] = {
+        "reference-icarus": (ReferenceTestbench(REF), {}),
+        "reference-verilator": (ReferenceTestbench(REF), {"simulator": "verilator"}),
+        "verilog-bench": (VerilogTestbench(VERILOG_TB), {}),
+        "cocotb-bench": (CocotbTestbench(HERE / "designs" / "hostile_cocotb_test.py", toplevel="top"), {}),
+    }
+    for fam in family_names():  # incl. the assertion family, which always builds with Verilator
+        suite = get_suite(fam)
+        modes[f"suite-{fam}"] = (suite, {})
+    return modes
+
+
+def _descendants() -> set[int]:
+    """Processes below this one, except the verify workers (kept for reuse by design)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                ppid = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    out, todo = set(), [os.getpid()]
+    while todo:
+        for kid in children.get(todo.pop(), []):
+            out.add(kid)
+            todo.append(kid)
+    workers = set()
+    for pid in out:
+        try:
+            if b"circuit_muse.engine.worker" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                workers.add(pid)
+        except OSError:
+            workers.add(pid)  # already gone
+    return out - workers
+
+
+@pytest.mark.parametrize("mode", list(_modes()))
+def test_screen_level_cases_fail_in_every_mode(mode: str, tmp_path: Path) -> None:
+    tb, extra = _modes()[mode]
+    canary = tmp_path / "canary"
+    opts: dict[str, object] = {"keep_vcd_dir": str(tmp_path / "waves"),
+                               "sim_limits": cm.VerifyOptions().sim_limits.scaled(wall_s=5, cpu_s=5)}
+    options: object = {**opts, **extra}
+    contract = None
+    if mode.startswith("suite-"):
+        options = tb.verify_options(cm.VerifyOptions(**opts))  # type: ignore[attr-defined]
+        contract = tb.contract  # type: ignore[attr-defined]
+    before = _descendants()
+    cands = [(p.read_text().replace("CANARY", str(canary)), tb) for p in SCREEN_LEVEL]
+    reports = cm.verify_many(cands, options=options, contract=contract, use_cache=False, workers=2)
+    for path, rep in zip(SCREEN_LEVEL, reports, strict=True):
+        exp = _expectation(path)["category"]
+        assert not rep.passed, path.name
+        assert rep.category.value == exp, (path.name, rep.category, [d.message for d in rep.diagnostics][:3])
+    assert not canary.exists(), "a design wrote outside its work directory"
+    assert _descendants() <= before, "a process outlived its run"
+
+
+def test_the_modes_accept_a_correct_design(tmp_path: Path) -> None:
+    """Control: the benches used above do pass the reference, so the failures above are the designs'."""
+    benches = [ReferenceTestbench(REF), VerilogTestbench(VERILOG_TB),
+               CocotbTestbench(HERE / "designs" / "hostile_cocotb_test.py", toplevel="top")]
+    reports = cm.verify_many([(REF, tb) for tb in benches], use_cache=False,
+                             options={"keep_vcd_dir": str(tmp_path / "waves")})
+    assert [r.category.value for r in reports] == ["pass"] * 3, [[d.message for d in r.diagnostics][:2]
+                                                                 for r in reports]

@@ -51,7 +51,9 @@ _DIR = {"In": "input", "Out": "output", "InOut": "inout", "Ref": "ref"}
 def _preprocessor_bag() -> pyslang.Bag:
     opts = parsing.PreprocessorOptions()
     opts.maxIncludeDepth = 0
-    return pyslang.Bag([opts])
+    parser = parsing.ParserOptions()
+    parser.maxRecursionDepth = 512  # deeper input is an error, not a stack overflow
+    return pyslang.Bag([opts, parser])
 
 
 @dataclass

@@ -21,7 +21,8 @@ from .extract import extract_verilog
 from .interface import check_contract
 from .lint import LINTERS
 from .options import VerifyOptions
-from .screen import screen
+from .preprocess import precheck
+from .screen import name_problems, screen
 from .synth import synth_check
 
 SourceLike = str | os.PathLike[str] | Sequence[os.PathLike[str]]
@@ -79,16 +80,15 @@ class _Run:
         return stage
 
 
-def verify(source: SourceLike, *, top: str | None = None, contract: Contract | dict[str, Any] | None = None,
-           testbench: Testbench | str | os.PathLike[str] | None = None,
-           options: VerifyOptions | dict[str, Any] | None = None, on_stage: StageCallback | None = None,
-           use_cache: bool = True) -> VerificationReport:
-    """Check one candidate design: extract, screen, parse, lint, synth, simulate (cheapest first).
+def run_pipeline(raw: str, *, top: str | None = None, contract: Contract | None = None,
+                 testbench: Testbench | None = None, options: VerifyOptions | None = None,
+                 on_stage: StageCallback | None = None) -> VerificationReport:
+    """Run the stages on one candidate in THIS process, uncached.
 
-    `source` is raw model text or Verilog, or a path (or paths) to design files.
+    Only the verify worker (engine.worker) calls this: it parses untrusted text with native code, so
+    it must run where a crash or a blow-up cannot take the caller down. Use verify() instead.
     """
-    contract, tb, opts = _coerce(contract, testbench, options)
-    raw = _read_source(source)
+    tb, opts = testbench, options or VerifyOptions()
     t0 = time.monotonic()
     run = _Run(opts, on_stage)
 
@@ -102,18 +102,49 @@ def verify(source: SourceLike, *, top: str | None = None, contract: Contract | d
                                                message="no Verilog module found in the text")]))
     top = top or (contract.module if contract else None)
     key = verification_key(src, top, contract, tb, opts) if src else None
-    cache = default_cache()
-    if use_cache and key:
-        hit = cache.get(key)
-        if hit is not None:
-            hit.raw_text, hit.cache_hit, hit.duration_s = raw, True, time.monotonic() - t0
-            return hit
     if src:
         _static_and_dynamic(run, src, top, contract, tb, opts)
-    report = _assemble(run, raw, src, top, tb, time.monotonic() - t0, key, ext.notes)
-    if use_cache and key and report.category not in (Category.TIMEOUT, Category.RESOURCE):
-        cache.put(key, report)
-    return report
+    return _assemble(run, raw, src, top, tb, time.monotonic() - t0, key, ext.notes)
+
+
+def verify(source: SourceLike, *, top: str | None = None, contract: Contract | dict[str, Any] | None = None,
+           testbench: Testbench | str | os.PathLike[str] | None = None,
+           options: VerifyOptions | dict[str, Any] | None = None, on_stage: StageCallback | None = None,
+           use_cache: bool = True, timeout_s: float | None = None) -> VerificationReport:
+    """Check one candidate design: extract, screen, parse, lint, synth, simulate (cheapest first).
+
+    Args:
+        source: raw model output or Verilog text (a `str`), or a path / a list of paths to design files.
+        top: the top module; default: the contract's module, else the module nobody instantiates.
+        contract: an interface (`Contract` or its dict form) the top must match: ports, widths, params.
+        testbench: what runs in the simulate stage: a `Testbench` (VerilogTestbench, ReferenceTestbench,
+            CocotbTestbench, a family suite) or a path to a bench file. None: static checks only.
+        options: `VerifyOptions` or a dict of its fields (stages, linters, simulator, limits, ...);
+            unknown names raise InputError.
+        on_stage: called with each StageResult as soon as that stage finishes (live progress).
+        use_cache: answer from the result cache when this exact check ran before, and store the result.
+        timeout_s: wall-clock limit for the whole check; default from the options' limits.
+
+    Returns:
+        A VerificationReport: `passed`, `category` (pass, syntax, unsafe, mismatch, ...), `score`,
+        per-stage results with diagnostics, and `functional_tested` (whether a bench actually ran).
+
+    Everything past the cache lookup runs in a separate worker process under rlimits and the wall-clock
+    limit, so a design that crashes or exhausts the parser comes back as a `crash`, `resource` or
+    `timeout` report instead of taking the caller down.
+
+    Example:
+        >>> import circuit_muse as cm
+        >>> rep = cm.verify("module inv(input a, output y); assign y = ~a; endmodule")
+        >>> rep.passed, rep.functional_tested
+        (True, False)
+    """
+    from .many import verify_many
+
+    raw = _read_source(source)
+    stage_cb = (lambda _i, st: on_stage(st)) if on_stage else None
+    return verify_many([(raw, testbench)], top=top, contract=contract, options=options, use_cache=use_cache,
+                       workers=1, timeout_s=timeout_s, on_stage=stage_cb)[0]
 
 
 def lookup(source: SourceLike, *, top: str | None = None, contract: Contract | dict[str, Any] | None = None,
@@ -122,6 +153,8 @@ def lookup(source: SourceLike, *, top: str | None = None, contract: Contract | d
     """The cached report for this candidate, or None; costs an extraction and a hash."""
     contract, tb, opts = _coerce(contract, testbench, options)
     raw = _read_source(source)
+    if oversized(raw, opts):
+        return None
     src = extract_verilog(raw).source
     if not src:
         return None
@@ -131,15 +164,28 @@ def lookup(source: SourceLike, *, top: str | None = None, contract: Contract | d
     return hit
 
 
+def oversized(raw: str, opts: VerifyOptions) -> bool:
+    """True when the text is over the input-size cap: it is then rejected before anything parses it."""
+    return len(raw.encode("utf-8", "surrogatepass")) > opts.screen_limits.max_source_bytes
+
+
 def _static_and_dynamic(run: _Run, src: str, top: str | None, contract: Contract | None,
                         tb: Testbench | None, opts: VerifyOptions) -> None:
-    # 2. screen (parse first, with includes disabled; unsafe designs never reach a tool)
+    # 2. screen: bounded pre-checks on the raw text, then parse (includes disabled) and check the tree.
+    # Unsafe designs never reach a tool; neither do names that could be pasted into trusted text.
     t = time.monotonic()
+    pre = precheck(src, opts.screen_limits)
+    if pre:
+        run.record(StageResult(name="screen", passed=False, duration_s=time.monotonic() - t, diagnostics=pre,
+                               category=min((d.category or Category.UNSAFE for d in pre), key=_PRIORITY.index)))
+        run.stopped = True
+        return
     elab = elaborate(src, top=top, params=contract.params if contract else opts.params or None)
     problems = screen(elab, limits=opts.screen_limits, allow_assertions=opts.allow_assertions)
+    problems += name_problems(elab)
+    category = min((d.category or Category.UNSAFE for d in problems), key=_PRIORITY.index) if problems else None
     st = run.record(StageResult(name="screen", passed=not problems, duration_s=time.monotonic() - t,
-                                diagnostics=problems, category=Category.UNSAFE if problems else None,
-                                info={"top": elab.top}))
+                                diagnostics=problems, category=category, info={"top": elab.top}))
     if not st.passed:
         run.stopped = True  # unsafe code never goes further, whatever continue_on_fail says
         return

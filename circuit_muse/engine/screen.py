@@ -1,7 +1,9 @@
 """Static safety screen over the parse tree: nothing in a design may reach outside the simulation.
 
-Rejected: system tasks outside a small allowlist ($system, file I/O, $readmem*, plusargs, printing,
-$finish/$stop), DPI/VPI imports, any `include, token pasting, absurd memories/vectors/loop bounds.
+Rejected: system tasks outside a small allowlist ($system, $c, file I/O, $readmem*, plusargs, printing,
+$finish/$stop), DPI/VPI imports, preprocessor use a tool could read differently (engine.preprocess),
+hierarchical names that leave the design, force/release, procedural assign/deassign, bind, config,
+absurd memories/vectors/loop bounds. Names that could reach trusted text must be plain identifiers.
 """
 from __future__ import annotations
 
@@ -9,8 +11,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from pyslang import parsing
+
+from ..identifiers import is_plain_identifier
 from ..report import Category, Diagnostic, Severity
 from .elaborate import DESIGN_FILE, Elaboration
+from .preprocess import directive_screen
 
 # Pure functions and assertion reporting: the only system calls a design may make.
 ALLOWED_SYSTEM_CALLS = frozenset({
@@ -26,7 +32,6 @@ _OUTPUT_CALLS = re.compile(r"^\$(display|write|strobe|monitor)[bho]?$|^\$monitor
 _FILE_CALLS = re.compile(r"^\$(f\w+|readmem[bh]|writemem[bh]|sreadmem[bh]|dump\w*|sdf_annotate|save|restart|"
                          r"incsave|input|key|nokey|log|nolog|list|scope|showscopes|showvars)$")
 _END_CALLS = {"$finish", "$stop", "$exit", "$fatal"}
-_TOKEN_RE = re.compile(r'//[^\n]*|/\*.*?\*/|"(?:\\.|[^"\\\n])*"|`\s*include\b|``', re.S)
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,12 @@ class ScreenLimits:
     max_memory_bits: int = 1 << 24      # 16 Mbit in one variable
     max_vector_bits: int = 1 << 16      # 65536-bit packed vector
     max_loop_iterations: int = 1 << 20
+    max_source_bytes: int = 256 * 1024  # checked before anything parses the text
+    max_nesting: int = 200              # brackets / begin-end / macro-argument depth
+    max_macros: int = 256               # `define directives in one design
+    max_macro_depth: int = 8            # a macro whose body uses a macro whose body uses ...
+    max_macro_expansion: int = 128 * 1024  # characters all macro uses may expand to
+    max_statement_tokens: int = 8000    # pyslang's elaboration is quadratic in a long operator chain
 
 
 def _line_at(source: str, offset: int) -> int:
@@ -47,23 +58,11 @@ def _diag(message: str, line: int | None, code: str, source: str) -> Diagnostic:
                       line=line, source_line=src, category=Category.UNSAFE)
 
 
-def lexical_screen(source: str) -> list[Diagnostic]:
-    """Checks that must run before any parser sees the text: `include and token pasting."""
-    out = []
-    for m in _TOKEN_RE.finditer(source):
-        tok = m.group(0)
-        if tok.startswith("`") and "include" in tok:
-            out.append(_diag("`include is not allowed in a design: inline the code instead",
-                             _line_at(source, m.start()), "include", source))
-        elif tok == "``":
-            out.append(_diag("macro token pasting (``) is not allowed in a design",
-                             _line_at(source, m.start()), "token-paste", source))
-    return out
-
-
 def _system_call_problem(name: str, allow_assertions: bool) -> str | None:
     if name in ALLOWED_SYSTEM_CALLS or (allow_assertions and name in ASSERTION_REPORT_CALLS):
         return None
+    if name in ("$c", "$cpure") or re.fullmatch(r"\$c\d*", name):
+        return f"{name} runs inline C++ under Verilator; a design may never call it"
     if name == "$system":
         return "$system runs a shell command; a design may never call it"
     if name in ("$value$plusargs", "$test$plusargs"):
@@ -110,12 +109,27 @@ def _param_values(elab: Elaboration) -> dict[str, int]:
     return vals
 
 
-def screen(elab: Elaboration, *, limits: ScreenLimits = ScreenLimits(),
+_DEFAULT_LIMITS = ScreenLimits()
+# Statements and declarations that let a design reach into, or override, code that is not its own.
+_FORBIDDEN_SYNTAX = {
+    "ProceduralForceStatement": "force overrides signals from outside their driver (it could reach the testbench)",
+    "ProceduralReleaseStatement": "release undoes a force; a design may not use force/release",
+    "ProceduralAssignStatement": "procedural assign/deassign overrides a variable's drivers; use normal assignments",
+    "ProceduralDeassignStatement": "procedural assign/deassign overrides a variable's drivers; use normal "
+                                   "assignments",
+    "BindDirective": "bind inserts code into other modules (it could reach the testbench)",
+    "ConfigDeclaration": "config blocks change which module a name binds to; remove it",
+    "RootScope": "$root names reach outside the design (into the testbench); refer to your own signals",
+}
+
+
+def screen(elab: Elaboration, *, limits: ScreenLimits = _DEFAULT_LIMITS,
            allow_assertions: bool = False) -> list[Diagnostic]:
     """All safety problems in an elaborated design; empty means it may be handed to the tools."""
     source = elab.source
-    out = lexical_screen(source)
+    out = directive_screen(elab.tree, elab.source_manager, source)
     params = _param_values(elab)
+    declared = _DeclaredNames()
 
     def visit(node: Any) -> bool:
         kind = str(node.kind).split(".")[-1]
@@ -129,6 +143,12 @@ def screen(elab: Elaboration, *, limits: ScreenLimits = ScreenLimits(),
                              elab.line_of(node.sourceRange.start), "dpi", source))
         elif kind == "ForLoopStatement":
             _check_loop(node)
+        elif kind in _FORBIDDEN_SYNTAX:
+            out.append(_diag(_FORBIDDEN_SYNTAX[kind], elab.line_of(node.sourceRange.start), kind, source))
+        elif kind == "ScopedName" and str(node.parent.kind).split(".")[-1] != "ScopedName":
+            problem = _hierarchical_problem(node, declared)
+            if problem:
+                out.append(_diag(problem, elab.line_of(node.sourceRange.start), "hierarchical-name", source))
         return True
 
     def _check_loop(node: Any) -> None:
@@ -146,6 +166,93 @@ def screen(elab: Elaboration, *, limits: ScreenLimits = ScreenLimits(),
 
     elab.tree.root.visit(visit)
     _check_sizes(elab, limits, out)
+    return out
+
+
+class _DeclaredNames:
+    """Names each module declares itself (instances, blocks, variables, ports), computed once per module."""
+
+    _KINDS = {"Declarator": "name", "InstanceName": "name", "NamedBlockClause": "name", "NamedLabel": "name"}
+
+    def __init__(self) -> None:
+        self._by_module: dict[int, set[str]] = {}
+
+    def of(self, node: Any) -> set[str]:
+        module = node
+        while module is not None and str(module.kind).split(".")[-1] not in ("ModuleDeclaration",
+                                                                             "InterfaceDeclaration",
+                                                                             "ProgramDeclaration"):
+            module = module.parent
+        if module is None:
+            return set()
+        key = int(module.sourceRange.start.offset)
+        if key not in self._by_module:
+            names: set[str] = set()
+
+            def visit(n: Any) -> bool:
+                if not isinstance(n, parsing.Token):
+                    attr = self._KINDS.get(str(n.kind).split(".")[-1])
+                    if attr:
+                        tok = getattr(n, attr, None)
+                        if tok is not None and getattr(tok, "valueText", ""):
+                            names.add(tok.valueText)
+                return True
+
+            module.visit(visit)
+            self._by_module[key] = names
+        return self._by_module[key]
+
+
+def _hierarchical_problem(node: Any, declared: _DeclaredNames) -> str | None:
+    """A dotted name must start at something its own module declares: no upward or absolute names."""
+    seps, left = [], node
+    while str(left.kind).split(".")[-1] == "ScopedName":
+        seps.append(left.separator.kind)
+        left = left.left
+    if parsing.TokenKind.Dot not in seps:
+        return None  # pkg::name, $unit::name
+    lkind = str(left.kind).split(".")[-1]
+    if lkind == "RootScope":
+        return None  # reported as RootScope
+    ident = getattr(left, "identifier", None)
+    head = ident.valueText if ident is not None else str(left).strip()
+    if lkind in ("IdentifierName", "IdentifierSelectName") and head in declared.of(node):
+        return None
+    return (f"hierarchical name '{str(node).strip()[:60]}' does not start inside this module ('{head}' is not "
+            "declared here): upward and absolute names can reach the testbench; use ports")
+
+
+def name_problems(elab: Elaboration) -> list[Diagnostic]:
+    """Names that may reach trusted text (benches, runner arguments, Yosys scripts, file names)."""
+    source = elab.source
+    out: list[Diagnostic] = []
+
+    def bad(what: str, name: str, line: int | None) -> None:
+        d = _diag(f"{what} {name!r} is not a plain identifier (letters, digits and _, starting with a letter "
+                  "or _): escaped names could carry code into the testbench, so they are refused; rename it",
+                  line, "name", source)
+        d.category = Category.INTERFACE
+        out.append(d)
+
+    root = elab.tree.root
+    members = [root] if str(root.kind).split(".")[-1] != "CompilationUnit" else list(root.members)
+    for member in members:
+        if str(member.kind).split(".")[-1] in ("ModuleDeclaration", "InterfaceDeclaration", "ProgramDeclaration",
+                                                "PackageDeclaration", "UdpDeclaration"):
+            name = member.header.name.valueText if hasattr(member, "header") else member.name.valueText
+            if not is_plain_identifier(name):
+                bad("module name", name, elab.line_of(member.sourceRange.start))
+    if elab.top is not None and not is_plain_identifier(elab.top):
+        if not any(d.code == "name" and repr(elab.top) in d.message for d in out):
+            bad("top module", elab.top, None)
+    mod = elab.module()
+    if mod is not None:
+        for port in mod.ports:
+            if not is_plain_identifier(port.name):
+                bad("port name", port.name, port.line)
+        for pname in [*mod.params, *mod.localparams]:
+            if not is_plain_identifier(pname):
+                bad("parameter name", pname, mod.line)
     return out
 
 

@@ -1,0 +1,291 @@
+"""One source of truth for what gets compiled: the design's preprocessor use, checked on pyslang's tokens.
+
+pyslang predefines none of the macros the tools do (`__ICARUS__`, `VERILATOR`, `SYNTHESIS`, ...), so a
+branch on one of them is disabled text for the screen and live code for a tool. Rather than guess every
+tool's predefines, a design may only branch on, use or undefine macros it defined itself, earlier in
+its own text, and may not redefine a tool's macro. Then every tool takes the same branches pyslang did
+and compiles exactly the tokens the screen saw (tests/test_preprocess.py diffs `iverilog -E` and
+`verilator -E` output against them). `include, token pasting, `line/`pragma and friends are refused.
+
+These checks walk pyslang's token and trivia stream (directive trivia, including tokens the parser
+skipped), never the raw text, so an escaped identifier that contains `"` cannot hide a directive.
+
+`precheck()` runs first, on the raw text, before any parser: it bounds the size, the nesting, the
+statement length and the macro expansion, so pyslang never gets input that makes it crash or blow up.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pyslang import parsing, syntax
+
+from ..report import Category, Diagnostic, Severity
+
+if TYPE_CHECKING:
+    from .screen import ScreenLimits
+
+DESIGN_FILE = "design.sv"
+
+# Macros some tool predefines (iverilog, `verilator -E --dump-defines`, Yosys read_verilog, slang).
+# A design may not define or undefine them: that would make tools and screen disagree.
+TOOL_PREDEFINED = frozenset({
+    "__ICARUS__", "__ICARUS_SYNTH__", "VERILATOR", "verilator", "verilator3", "VERILATOR_TIMING",
+    "coverage_block_off", "SYSTEMVERILOG", "SYNTHESIS", "YOSYS", "FORMAL", "SIMULATION",
+    "SV_COV_ASSERTION", "SV_COV_CHECK", "SV_COV_ERROR", "SV_COV_FSM_STATE", "SV_COV_HIER", "SV_COV_MODULE",
+    "SV_COV_NOCOV", "SV_COV_OK", "SV_COV_OVERFLOW", "SV_COV_PARTIAL", "SV_COV_RESET", "SV_COV_START",
+    "SV_COV_STATEMENT", "SV_COV_STOP", "SV_COV_TOGGLE", "__FILE__", "__LINE__", "__slang__",
+    "__slang_major__", "__slang_minor__",
+})
+
+# Directives that do not change which tokens are compiled, or change them the same way in every tool.
+_HARMLESS = {
+    syntax.SyntaxKind.TimeScaleDirective, syntax.SyntaxKind.DefaultNetTypeDirective,
+    syntax.SyntaxKind.ResetAllDirective, syntax.SyntaxKind.CellDefineDirective,
+    syntax.SyntaxKind.EndCellDefineDirective, syntax.SyntaxKind.ElseDirective, syntax.SyntaxKind.EndIfDirective,
+}
+_CONDITIONAL = {syntax.SyntaxKind.IfDefDirective, syntax.SyntaxKind.IfNDefDirective,
+                syntax.SyntaxKind.ElsIfDirective}
+# Comments some tool obeys: Yosys drops code between translate_off/on, and full/parallel_case change
+# what it synthesises, so simulator and synthesiser would check different designs.
+_TOOL_PRAGMA = re.compile(r"\b(?:synopsys|synthesis|pragma)\b\s*(?:translate_o(?:ff|n)|full_case|parallel_case)"
+                          r"|\bverilator\s+(?:systemc|sc_|tag|isolate|inline)", re.I)
+# Attributes that make one tool compile something other than what the others simulate.
+_TOOL_ATTRIBUTES = re.compile(r"^(?:blackbox|whitebox|lib_whitebox|full_case|parallel_case|ivl_\w*|"
+                              r"translate_\w+|keep_hierarchy|cells_not_processed|gentb_\w+|nomem2reg|mem2reg|"
+                              r"dynports|abc9_\w+|techmap\w*|init|wiretype|src|top)$")
+
+
+def _diag(message: str, line: int | None, code: str, source: str, category: Category = Category.UNSAFE) -> Diagnostic:
+    lines = source.splitlines()
+    text = lines[line - 1].rstrip() if line and 0 < line <= len(lines) else None
+    return Diagnostic(severity=Severity.ERROR, message=message, tool="screen", code=code, file=DESIGN_FILE,
+                      line=line, source_line=text, category=category)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Before any parser: bounded input
+
+_COMMENT_OR_STRING = re.compile(r'//[^\n]*|/\*.*?(?:\*/|\Z)|"(?:\\.|[^"\\\n])*"', re.S)
+_DEFINE = re.compile(r"`define[ \t]+([A-Za-z_]\w*)((?:\\\n|[^\n])*)")
+_MACRO_USE = re.compile(r"`([A-Za-z_]\w*)")
+_OPEN = re.compile(r"[(\[{]|\b(?:begin|fork|case[xz]?|casez)\b")
+_CLOSE = re.compile(r"[)\]}]|\b(?:end|join(?:_any|_none)?|endcase)\b")
+_BRACKET = re.compile(r"[(\[{)\]}]|\b(?:begin|fork|case[xz]?|end|join(?:_any|_none)?|endcase)\b")
+_TOKEN = re.compile(r"[A-Za-z_$\\][\w$]*|\d[\w']*|'\w+|\S")
+
+
+def _blank(m: re.Match[str]) -> str:
+    return re.sub(r"[^\n]", " ", m.group(0))
+
+
+def precheck(source: str, limits: ScreenLimits) -> list[Diagnostic]:
+    """Limits checked on the raw text so that no parser ever sees input that can crash or exhaust it.
+
+    These are conservative approximations (a lexer-free scan); the worker's rlimits and wall timeout
+    stay the backstop for anything they miss.
+    """
+    size = len(source.encode("utf-8", "surrogatepass"))
+    if size > limits.max_source_bytes:
+        return [_diag(f"the design is {size} bytes; the limit is {limits.max_source_bytes}", None, "source-size",
+                      source, Category.RESOURCE)]
+    text = _COMMENT_OR_STRING.sub(_blank, source)
+    out: list[Diagnostic] = []
+    depth = 0
+    for m in _BRACKET.finditer(text):
+        if _OPEN.fullmatch(m.group(0)):
+            depth += 1
+            if depth > limits.max_nesting:
+                out.append(_diag(f"brackets or blocks nest more than {limits.max_nesting} deep; flatten the code",
+                                 text.count("\n", 0, m.start()) + 1, "nesting", source, Category.RESOURCE))
+                break
+        else:
+            depth = max(0, depth - 1)
+    start = 0
+    for stmt in text.split(";"):
+        count = sum(1 for _ in _TOKEN.finditer(stmt))
+        if count > limits.max_statement_tokens:
+            out.append(_diag(f"one statement has {count} tokens; the limit is {limits.max_statement_tokens} "
+                             "(split long expressions)", text.count("\n", 0, start) + 1, "statement-size", source,
+                             Category.RESOURCE))
+            break
+        start += len(stmt) + 1
+    out += _macro_budget(text, source, limits)
+    return out
+
+
+def _macro_budget(text: str, source: str, limits: ScreenLimits) -> list[Diagnostic]:
+    bodies: dict[str, str] = {}
+    defines = list(_DEFINE.finditer(text))
+    if len(defines) > limits.max_macros:
+        return [_diag(f"{len(defines)} `define directives; the limit is {limits.max_macros}", None, "macro-count",
+                      source, Category.RESOURCE)]
+    for m in defines:
+        body = m.group(2)
+        if body.startswith("("):  # formal arguments: drop them, keep the body
+            close = body.find(")")
+            body = body[close + 1:] if close >= 0 else ""
+        bodies[m.group(1)] = body
+    size: dict[str, int] = {}
+    depth: dict[str, int] = {}
+
+    def measure(name: str, stack: tuple[str, ...]) -> tuple[int, int]:
+        if name in size:
+            return size[name], depth[name]
+        if name not in bodies or name in stack or len(stack) > limits.max_macro_depth + 1:
+            return len(name), 0
+        body = bodies[name]
+        total, deepest = len(_MACRO_USE.sub("", body)), 0
+        for use in _MACRO_USE.findall(body):
+            s, d = measure(use, (*stack, name))
+            total, deepest = min(total + s, 1 << 40), max(deepest, d)
+        size[name], depth[name] = total, deepest + 1
+        return total, deepest + 1
+
+    out: list[Diagnostic] = []
+    for name in bodies:
+        s, d = measure(name, ())
+        if d > limits.max_macro_depth:
+            line = text.count("\n", 0, text.find(f"`define {name}")) + 1
+            out.append(_diag(f"macro `{name} expands through {d} levels of macros; the limit is "
+                             f"{limits.max_macro_depth}", line, "macro-depth", source, Category.RESOURCE))
+            return out
+    outside = _DEFINE.sub("", text)
+    expanded = sum(measure(u, ())[0] for u in _MACRO_USE.findall(outside) if u in bodies)
+    expanded += sum(measure(u, ())[0] for b in bodies.values() for u in _MACRO_USE.findall(b) if u in bodies)
+    if expanded > limits.max_macro_expansion:
+        out.append(_diag(f"macro uses expand to about {expanded} characters; the limit is "
+                         f"{limits.max_macro_expansion}", None, "macro-expansion", source, Category.RESOURCE))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# After pyslang preprocessed: directives on the token/trivia stream
+
+
+@dataclass(frozen=True)
+class _Directive:
+    node: Any
+    line: int
+
+
+def _trivia_directives(token: Any, sm: Any) -> Iterator[_Directive]:
+    for trivia in token.trivia:
+        if trivia.kind == parsing.TriviaKind.Directive and trivia.syntax() is not None:
+            node = trivia.syntax()
+            yield _Directive(node, int(sm.getLineNumber(node.sourceRange.start)))
+        elif trivia.kind == parsing.TriviaKind.SkippedTokens:
+            for skipped in trivia.getSkippedTokens():
+                yield from _trivia_directives(skipped, sm)
+
+
+def tokens(tree: Any) -> Iterator[Any]:
+    """Every token of the parse tree in order, including those the parser skipped (in their trivia)."""
+    out: list[Any] = []
+
+    def visit(node: Any) -> bool:
+        if isinstance(node, parsing.Token):
+            out.append(node)
+        return True
+
+    tree.root.visit(visit)
+    return iter(out)
+
+
+def comments(tree: Any, sm: Any) -> Iterator[tuple[str, int]]:
+    """(text, line) for every comment in the design."""
+    for tok in tokens(tree):
+        trivia = list(tok.trivia)
+        for i, tr in enumerate(trivia):
+            if tr.kind in (parsing.TriviaKind.LineComment, parsing.TriviaKind.BlockComment):
+                after = "".join(t.getRawText() for t in trivia[i + 1:])
+                yield tr.getRawText(), int(sm.getLineNumber(tok.location)) - after.count("\n")
+
+
+def _names_in(expr: Any) -> list[str]:
+    names: list[str] = []
+
+    def visit(node: Any) -> bool:
+        if isinstance(node, parsing.Token) and node.kind == parsing.TokenKind.Identifier:
+            names.append(node.valueText)
+        return True
+
+    expr.visit(visit)
+    return names
+
+
+def directive_screen(tree: Any, sm: Any, source: str) -> list[Diagnostic]:
+    """Every preprocessor problem: a directive that could make a tool compile what the screen did not see."""
+    out: list[Diagnostic] = []
+    defined: set[str] = set()
+    sk = syntax.SyntaxKind
+    for tok in tokens(tree):
+        for d in _trivia_directives(tok, sm):
+            kind, node = d.node.kind, d.node
+            if kind == sk.DefineDirective:
+                name = node.name.valueText
+                if name in TOOL_PREDEFINED:
+                    out.append(_diag(f"`define {name} redefines a macro a tool predefines; pick another name",
+                                     d.line, "define-predefined", source))
+                for body_tok in node.body:
+                    if body_tok.kind == parsing.TokenKind.MacroPaste:
+                        out.append(_diag("macro token pasting (``) is not allowed in a design", d.line,
+                                         "token-paste", source))
+                    elif body_tok.kind == parsing.TokenKind.Directive and body_tok.valueText.lstrip("`") not in defined:
+                        out.append(_diag(f"macro `{name} contains the directive {body_tok.valueText}; a macro body "
+                                         "may only use macros defined before it", d.line, "macro-directive", source))
+                defined.add(name)
+            elif kind == sk.UndefDirective:
+                name = node.name.valueText
+                if name not in defined:
+                    out.append(_diag(f"`undef {name}: the design did not define {name}; only undefine your own macros",
+                                     d.line, "undef-foreign", source))
+                defined.discard(name)
+            elif kind in _CONDITIONAL:
+                for name in _names_in(node.expr):
+                    if name not in defined:
+                        out.append(_diag(
+                            f"{node.directive.valueText} {name}: {name} is not defined earlier in the design, and "
+                            "tools predefine macros the checker cannot see (VERILATOR, __ICARUS__, SYNTHESIS, ...); "
+                            "remove the conditional or `define the macro yourself first", d.line, "ifdef-foreign",
+                            source))
+            elif kind == sk.MacroUsage:
+                name = node.directive.valueText.lstrip("`")
+                if name not in defined:
+                    out.append(_diag(f"`{name} is not a macro the design defines (tool macros and directives such "
+                                     "as `systemc_header are not allowed)", d.line, "macro-foreign", source))
+            elif kind == sk.IncludeDirective:
+                out.append(_diag("`include is not allowed in a design: inline the code instead", d.line, "include",
+                                 source))
+            elif kind not in _HARMLESS:
+                text = str(node.directive.valueText) if hasattr(node, "directive") else str(kind)
+                out.append(_diag(f"the directive {text} is not allowed in a design (tools disagree on it)", d.line,
+                                 "directive", source))
+    for text, line in comments(tree, sm):
+        if _TOOL_PRAGMA.search(text):
+            out.append(_diag(f"the comment {text.strip()[:60]!r} is a tool pragma: one tool would compile a "
+                             "different design from the others; remove it", line, "tool-pragma", source))
+    for node_line, name in _attributes(tree, sm):
+        if _TOOL_ATTRIBUTES.match(name):
+            out.append(_diag(f"the attribute (* {name} *) changes what one tool compiles; remove it", node_line,
+                             "tool-attribute", source))
+    for dg in tree.diagnostics:
+        code = str(dg.code)
+        if "MissingEndIfDirective" in code or "UnbalancedMacroArgDims" in code:
+            out.append(_diag("an `ifdef is never closed with `endif (it would swallow the testbench's code)",
+                             int(sm.getLineNumber(dg.location)), "ifdef-unclosed", source))
+    return out
+
+
+def _attributes(tree: Any, sm: Any) -> list[tuple[int, str]]:
+    found: list[tuple[int, str]] = []
+
+    def visit(node: Any) -> bool:
+        if not isinstance(node, parsing.Token) and node.kind == syntax.SyntaxKind.AttributeSpec:
+            found.append((int(sm.getLineNumber(node.sourceRange.start)), node.name.valueText))
+        return True
+
+    tree.root.visit(visit)
+    return found

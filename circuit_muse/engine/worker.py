@@ -1,0 +1,114 @@
+"""The verify worker: a separate process that parses and checks untrusted designs for the parent.
+
+Started as `python -m circuit_muse.engine.worker` by `engine.pool` (never through multiprocessing, so
+the caller's `__main__` is never re-imported). The wire protocol is one-way trusting:
+
+- parent -> worker (stdin): frames of a 4-byte big-endian length and a pickle of a trusted request
+  (the design text, the testbench object, the options);
+- worker -> parent (stdout): JSON lines only, `{"id", "stage"}` as each stage ends and then
+  `{"id", "report"}` (or `{"id", "error"}` / `{"id", "crash"}`), because this process handles
+  hostile input and the parent must never unpickle what it writes.
+
+A crash, a memory blow-up or a runaway parse kills only this process; the parent turns that into a
+`crash`, `resource` or `timeout` report and starts a fresh worker.
+"""
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import resource
+import struct
+import sys
+import tempfile
+import traceback
+from typing import Any, BinaryIO
+
+from ..errors import CircuitMuseError
+
+# Address-space cap of the worker itself (pyslang runs here). Tools it starts set their own limits.
+WORKER_ADDRESS_SPACE = 2 * 1024 * 1024 * 1024
+
+
+def _set_parent_death_signal() -> None:
+    """Ask Linux to kill this worker when its parent dies (best effort; other systems skip it)."""
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _limit_self() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    cap = WORKER_ADDRESS_SPACE if hard == resource.RLIM_INFINITY else min(hard, WORKER_ADDRESS_SPACE)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def _cpu_budget(seconds: float) -> None:
+    """Let this request use at most `seconds` more CPU; past that the kernel sends SIGXCPU."""
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    soft = int(used.ru_utime + used.ru_stime + seconds) + 1
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+    resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+
+
+def _read_frame(stream: BinaryIO) -> Any | None:
+    head = stream.read(4)
+    if len(head) < 4:
+        return None
+    (size,) = struct.unpack(">I", head)
+    body = stream.read(size)
+    if len(body) < size:
+        return None
+    return pickle.loads(body)  # noqa: S301 - frames come from our own parent process only
+
+
+def serve(requests: BinaryIO, replies: BinaryIO) -> None:
+    """Answer requests until the parent closes the pipe."""
+    from .pipeline import run_pipeline  # imported here so the worker is warm before the first request
+
+    def send(obj: dict[str, Any]) -> None:
+        replies.write(json.dumps(obj).encode() + b"\n")
+        replies.flush()
+
+    while True:
+        req = _read_frame(requests)
+        if req is None:
+            return
+        rid = req["id"]
+        tempfile.tempdir = req.get("tmpdir") or None
+        _cpu_budget(float(req.get("cpu_s", 600)))
+        try:
+            report = run_pipeline(req["raw"], **req["kwargs"],
+                                  on_stage=lambda st, rid=rid: send({"id": rid, "stage": st.to_dict()}))
+        except CircuitMuseError as exc:
+            send({"id": rid, "error": type(exc).__name__, "message": str(exc)})
+        except MemoryError:
+            send({"id": rid, "crash": "resource", "message": "ran out of memory (worker address-space limit)"})
+        except RecursionError:
+            send({"id": rid, "crash": "resource", "message": "the design nests too deeply to check"})
+        except Exception as exc:  # noqa: BLE001 - hostile input must become a report, not a dead worker
+            last = traceback.format_exception_only(type(exc), exc)[-1].strip()
+            send({"id": rid, "crash": "crash", "message": f"internal error while checking the design: {last}"})
+        else:
+            send({"id": rid, "report": report.to_dict()})
+
+
+def main() -> None:
+    _set_parent_death_signal()
+    _limit_self()
+    replies = os.fdopen(os.dup(1), "wb", buffering=0)
+    os.dup2(2, 1)  # anything native code prints goes to stderr, never into the reply channel
+    sys.stdout = sys.stderr
+    serve(sys.stdin.buffer, replies)
+
+
+if __name__ == "__main__":
+    main()

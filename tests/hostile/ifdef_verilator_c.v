@@ -1,0 +1,7 @@
+// expect: unsafe line=3
+module top(input clk, input a, output y);
+`ifdef verilator
+  initial $c("system(\"touch CANARY\");");
+`endif
+  assign y = 1'b0;
+endmodule

@@ -1,0 +1,76 @@
+"""A forged verdict never passes: for every family suite, a design whose outputs are all tied to 0 fails,
+and so does the same design with each forging technique added (hidden behind tool macros, upward
+names, force, escaped names, hidden includes, results.xml overwrites, tool pragmas, inline C++)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+import circuit_muse as cm
+from circuit_muse.contract import Contract
+from circuit_muse.suites import family_names, get_suite
+
+pytestmark = pytest.mark.simulator
+CANARY = Path(f"/tmp/cm_forge_canary_{os.getpid()}")
+
+# Each technique: (text before the module, text inside the module body). CANARY is replaced at run time.
+FORGES: dict[str, tuple[str, str]] = {
+    "icarus-display": ("", '`ifdef __ICARUS__\n  initial begin $display("CM_RESULT pass=999 fail=0"); '
+                           '$display("Mismatches: 0 in 999 samples"); end\n`endif\n'),
+    "icarus-read-image": ("", '`ifdef __ICARUS__\n  integer fd; initial begin fd = $fopen("cm_prebuilt.vvp", "r"); '
+                              '$display("%0d", $fgetc(fd)); end\n`endif\n'),
+    "icarus-fopen-canary": ("", '`ifdef __ICARUS__\n  integer fd; initial fd = $fopen("CANARY", "w");\n`endif\n'),
+    "verilator-c": ("", '`ifdef VERILATOR\n  initial $c("system(\\"touch CANARY\\");");\n`endif\n'),
+    "verilator-system": ("", '`ifdef verilator\n  initial $system("touch CANARY");\n`endif\n'),
+    "not-synthesis": ("", '`ifndef SYNTHESIS\n  initial $display("CM_RESULT pass=999 fail=0");\n`endif\n'),
+    "cocotb-results-xml": ("", '`ifdef COCOTB_SIM\n  integer fx; final begin fx = $fopen("results.xml", "w"); '
+                               '$fwrite(fx, "<testsuites/>"); end\n`endif\n'),
+    "force-upward": ("", "  initial forever #1 force tb.errors = 0;\n"),
+    "assign-upward": ("", "  always @* tb.failures = 0;\n"),
+    "root-name": ("", "  initial $root.tb.errors = 0;\n"),
+    "escaped-module": ("module \\initial/**/force/**/failed=0;sub (input x);\nendmodule\n", ""),
+    "include-in-escaped": ("", '  wire \\q" ; `include "/etc/hostname"\n'),
+    "systemc-header": ('`systemc_imp_header\nstatic int cm = std::system("touch CANARY");\n`verilog\n', ""),
+    "translate-off": ("", "  // synopsys translate_off\n  initial $display(\"CM_RESULT pass=999 fail=0\");\n"
+                          "  // synopsys translate_on\n"),
+    "bind": ("module cm_spy(input x);\nendmodule\n", "  bind tb cm_spy u_spy(.x(1'b0));\n"),
+}
+
+
+def tied_to_zero(contract: Contract, before: str = "", body: str = "") -> str:
+    """A design that matches the contract's interface and drives every output with 0."""
+    params = ", ".join(f"parameter {k} = {v}" for k, v in contract.params.items())
+    ports = ",\n  ".join(f"{p.direction} {f'[{p.width - 1}:0] ' if p.width > 1 else ''}{p.name}"
+                         for p in contract.ports)
+    ties = "".join(f"  assign {p.name} = 0;\n" for p in contract.ports if p.direction == "output")
+    head = f"module {contract.module}" + (f" #({params})" if params else "")
+    return f"{before}{head} (\n  {ports}\n);\n{ties}{body}endmodule\n"
+
+
+FAMILIES = family_names()
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_outputs_tied_to_zero_fail_the_suite(family: str) -> None:
+    suite = get_suite(family)
+    rep = cm.verify(tied_to_zero(suite.contract), testbench=suite, contract=suite.contract,
+                    options=suite.verify_options(), use_cache=False)
+    assert not rep.passed
+    assert rep.category is not cm.Category.PASS
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_every_forging_technique_fails_in_every_family(family: str) -> None:
+    suite = get_suite(family)
+    canary = Path(f"{CANARY}_{family}")
+    cands = [(tied_to_zero(suite.contract, b.replace("CANARY", str(canary)), x.replace("CANARY", str(canary))),
+              suite) for b, x in FORGES.values()]
+    reports = cm.verify_many(cands, contract=suite.contract, options=suite.verify_options(), use_cache=False)
+    for name, rep in zip(FORGES, reports, strict=True):
+        assert not rep.passed, name
+        assert rep.category in (cm.Category.UNSAFE, cm.Category.INTERFACE), (name, rep.category,
+                                                                             [d.message for d in rep.diagnostics])
+        assert [s.name for s in rep.stages][-1] == "screen", (name, "reached a tool")
+    assert not canary.exists()
