@@ -7,12 +7,23 @@ tests do not use them either.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from ..suites import get_suite
 from .problem import Problem, Suite
 
 EVAL_PROMPTS = Path(__file__).resolve().parent.parent / "data" / "eval_prompts.jsonl"
+# The scoring wording: used by no training record and no unit test (tests/test_bench_contamination.py).
+OPENER = "Scoring task: design {title} in synthesizable Verilog, and call the module `{module}`."
+_CANONICAL = re.compile(r"^Write a synthesizable Verilog-2001 or SystemVerilog module named `(\w+)`: (.+?)\.?$", re.M)
+
+
+def bench_prompt(canonical: str) -> str:
+    """The held-out prompt with its opening request reworded (the contract lines below it stay exact)."""
+    first, _, rest = canonical.partition("\n")
+    m = _CANONICAL.match(first)
+    return OPENER.format(title=m.group(2), module=m.group(1)) + "\n" + rest if m else canonical
 
 
 def load_builtin() -> Suite:
@@ -23,7 +34,7 @@ def load_builtin() -> Suite:
         row = json.loads(line)
         suite = get_suite(row["family"], row["variant"], row["params"], parameterized=row["parameterized"])
         problems.append(Problem(
-            id=row["id"].removeprefix("eval/"), prompt=row["prompt"], top=row["module"],
+            id=row["id"].removeprefix("eval/"), prompt=bench_prompt(row["prompt"]), top=row["module"],
             reference=suite.reference_rtl(), kind="builtin",
             data={k: row[k] for k in ("family", "variant", "params", "parameterized")}))
     from .. import __version__

@@ -19,22 +19,22 @@ EXECUTORS = ("local", "ray")
 class LocalExecutor:
     name = "local"
 
-    def __init__(self, workers: int) -> None:
-        self.workers = workers
+    def __init__(self, workers: int, *, use_cache: bool = True) -> None:
+        self.workers, self.use_cache = workers, use_cache
 
     @property
     def parallelism(self) -> int:
         return self.workers
 
     def verify(self, items: Sequence[Item], *, top: str | None, options: VerifyOptions) -> list[VerificationReport]:
-        return _verify_batch(items, top=top, options=options, workers=self.workers) if items else []
+        return _verify_batch(items, top=top, options=options, workers=self.workers, use_cache=self.use_cache) if items else []
 
     def close(self) -> None:
         return None
 
 
-def _ray_chunk(items: list[Item], top: str | None, options: VerifyOptions) -> list[dict[str, Any]]:
-    return [r.to_dict() for r in _verify_batch(items, top=top, options=options, workers=1)]
+def _ray_chunk(items: list[Item], top: str | None, options: VerifyOptions, use_cache: bool) -> list[dict[str, Any]]:
+    return [r.to_dict() for r in _verify_batch(items, top=top, options=options, workers=1, use_cache=use_cache)]
 
 
 class RayExecutor:
@@ -42,7 +42,8 @@ class RayExecutor:
 
     name = "ray"
 
-    def __init__(self, address: str | None) -> None:
+    def __init__(self, address: str | None, *, use_cache: bool = True) -> None:
+        self.use_cache = use_cache
         try:
             import ray
         except ImportError:
@@ -64,7 +65,7 @@ class RayExecutor:
             return []
         slices = max(1, min(len(items), self.parallelism * 2))
         size = -(-len(items) // slices)
-        refs = [self._remote.remote(items[i:i + size], top, options) for i in range(0, len(items), size)]
+        refs = [self._remote.remote(items[i:i + size], top, options, self.use_cache) for i in range(0, len(items), size)]
         out: list[VerificationReport] = []
         for chunk in self._ray.get(refs):
             out.extend(VerificationReport.from_dict(d) for d in chunk)
@@ -75,11 +76,12 @@ class RayExecutor:
             self._ray.shutdown()
 
 
-def make_executor(kind: str, *, workers: int, address: str | None) -> LocalExecutor | RayExecutor:
+def make_executor(kind: str, *, workers: int, address: str | None,
+                  use_cache: bool = True) -> LocalExecutor | RayExecutor:
     if kind == "local":
         if address:
             raise InputError("--address is only for --executor ray")
-        return LocalExecutor(workers)
+        return LocalExecutor(workers, use_cache=use_cache)
     if kind == "ray":
-        return RayExecutor(address)
+        return RayExecutor(address, use_cache=use_cache)
     raise InputError(f"unknown executor {kind!r}; choose from {', '.join(EXECUTORS)}")

@@ -55,6 +55,7 @@ class BenchConfig:
     checks: str = "full"
     max_new_tokens: int = 1536
     model_options: dict[str, Any] = field(default_factory=dict)
+    use_cache: bool = True  # answer repeated (design, bench) checks from the engine's result cache
 
     def validate(self) -> None:
         if self.mode not in MODES:
@@ -149,7 +150,7 @@ def run_bench(cfg: BenchConfig, *, on_problem: ProgressCallback | None = None) -
     cfg.out.mkdir(parents=True, exist_ok=True)
     store = RecordStore(cfg.out, proto["run_key"])
     calib = _Calibration(cfg.out, suite.content_hash)
-    executor = make_executor(cfg.executor, workers=cfg.workers, address=cfg.address)
+    executor = make_executor(cfg.executor, workers=cfg.workers, address=cfg.address, use_cache=cfg.use_cache)
     todo = [p for p in selected if p.id not in store.done]
     done = len(selected) - len(todo)
     try:

@@ -1,7 +1,6 @@
-"""The one place a scoring run hands candidates to the engine."""
+"""The one place a scoring run hands candidates to the engine: verify_many, a testbench per candidate."""
 from __future__ import annotations
 
-import inspect
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -25,19 +24,5 @@ def scoring_options(base: VerifyOptions | None = None, *, checks: str = "full") 
 
 def _verify_batch(items: Sequence[Item], *, top: str | None, options: VerifyOptions, workers: int,
                   use_cache: bool = True) -> list[VerificationReport]:
-    """Verify each (design, testbench) pair; reports in input order."""
-    if "on_stage" not in inspect.signature(verify_many).parameters:  # TEMP until main has per-candidate benches
-        return _legacy(items, top=top, options=options, workers=workers, use_cache=use_cache)
+    """Verify each (design, testbench) pair in the engine's sandboxed worker processes; input order."""
     return verify_many(list(items), top=top, options=options, workers=workers, use_cache=use_cache)
-
-
-def _legacy(items: Sequence[Item], *, top: str | None, options: VerifyOptions, workers: int,
-            use_cache: bool) -> list[VerificationReport]:
-    import json
-
-    from ..engine import many
-
-    pool = many._pool(workers)
-    futs = [pool.submit(many._worker, src, {"top": top, "testbench": tb, "options": options, "use_cache": False})
-            for src, tb in items]
-    return [VerificationReport.from_dict(json.loads(f.result(timeout=300))) for f in futs]
