@@ -24,8 +24,8 @@ EXPECTED = {
     "tied_to_zero": {"mismatch", "incomplete"}, "x_outputs": {"mismatch"}, "tool_divergent_ifdef": {"mismatch", "unsafe"},
     "print_verdict": {"unsafe"}, "end_bench_early": {"unsafe"}, "fatal_after_one_sample": {"unsafe"},
     "read_nonce_from_image": {"unsafe"},
-    "hierarchical_copy_of_reference": {"undeclared", "lint", "syntax"}, "root_copy_of_reference": {"undeclared", "lint", "syntax"},
-    "force_bench_counters": {"undeclared", "lint", "syntax"},
+    "hierarchical_copy_of_reference": {"undeclared", "lint", "syntax", "unsafe"}, "root_copy_of_reference": {"undeclared", "lint", "syntax", "unsafe"},
+    "force_bench_counters": {"undeclared", "lint", "syntax", "unsafe"},
     "spare_module_with_reference": {"interface"}, "wrapper_becomes_top": {"interface"}, "redefine_bench_module": {"interface"},
 }
 

@@ -17,6 +17,8 @@ EXECUTORS = ("local", "ray")
 
 
 class LocalExecutor:
+    """`workers` problems at a time (the harness's threads), each verified in one engine worker process."""
+
     name = "local"
 
     def __init__(self, workers: int, *, use_cache: bool = True) -> None:
@@ -27,7 +29,7 @@ class LocalExecutor:
         return self.workers
 
     def verify(self, items: Sequence[Item], *, top: str | None, options: VerifyOptions) -> list[VerificationReport]:
-        return _verify_batch(items, top=top, options=options, workers=self.workers, use_cache=self.use_cache) if items else []
+        return _verify_batch(items, top=top, options=options, workers=1, use_cache=self.use_cache) if items else []
 
     def close(self) -> None:
         return None

@@ -10,8 +10,10 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,18 @@ from .verdict import Verdict, judge, precheck
 from .verifying import scoring_options
 
 MODES = ("hidden", "oracle")
+_THREADS: dict[int, ThreadPoolExecutor] = {}
+_THREADS_LOCK = threading.Lock()
+
+
+def _threads(n: int) -> ThreadPoolExecutor:
+    """Long-lived scoring threads. The engine's workers die with the thread that started them
+    (PR_SET_PDEATHSIG is per thread), and idle workers are reused across calls, so these threads must
+    outlive any one run."""
+    with _THREADS_LOCK:
+        if n not in _THREADS:
+            _THREADS[n] = ThreadPoolExecutor(max_workers=n, thread_name_prefix=f"cm-bench-{n}")
+        return _THREADS[n]
 CALIBRATION_FILE = "calibration.json"
 
 
@@ -117,16 +131,20 @@ class _Calibration:
         data = json.loads(self.path.read_text()) if self.path.exists() else {}
         self.data: dict[str, dict[str, Any]] = data.get("problems", {}) if data.get("suite") == suite_hash else {}
         self.suite_hash = suite_hash
+        self._lock = threading.Lock()
 
     def get(self, pid: str) -> dict[str, Any] | None:
         return self.data.get(pid)
 
     def put(self, pid: str, verdict: Verdict) -> None:
-        self.data[pid] = {"passed": verdict.passed, "samples": verdict.samples, "category": verdict.category,
-                          "x_fraction": verdict.x_fraction}
+        with self._lock:
+            self.data[pid] = {"passed": verdict.passed, "samples": verdict.samples, "category": verdict.category,
+                              "x_fraction": verdict.x_fraction}
 
     def save(self) -> None:
-        self.path.write_text(json.dumps({"suite": self.suite_hash, "problems": self.data}, indent=1, sort_keys=True))
+        with self._lock:
+            text = json.dumps({"suite": self.suite_hash, "problems": self.data}, indent=1, sort_keys=True)
+        self.path.write_text(text)
 
 
 def _static_view(report: VerificationReport) -> VerificationReport:
@@ -153,15 +171,24 @@ def run_bench(cfg: BenchConfig, *, on_problem: ProgressCallback | None = None) -
     executor = make_executor(cfg.executor, workers=cfg.workers, address=cfg.address, use_cache=cfg.use_cache)
     todo = [p for p in selected if p.id not in store.done]
     done = len(selected) - len(todo)
-    try:
-        step = max(1, executor.parallelism * 2)
-        for i in range(0, len(todo), step):
-            for rec in _score_chunk(todo[i:i + step], cfg, source, options, executor, calib):
-                store.add(rec)
-                done += 1
-                if on_problem:
-                    on_problem(rec, done, len(selected))
+    lock = threading.Lock()
+
+    def score(problem: Problem) -> None:
+        nonlocal done
+        (rec,) = _score_chunk([problem], cfg, source, options, executor, calib)
+        with lock:
+            store.add(rec)
             calib.save()
+            done += 1
+            if on_problem:
+                on_problem(rec, done, len(selected))
+
+    # One thread per parallel slot, each scoring whole problems: a slow problem holds one slot only, and
+    # each problem's record is written the moment it finishes.
+    try:
+        pool = _threads(max(1, executor.parallelism))
+        for fut in as_completed([pool.submit(score, p) for p in todo]):
+            fut.result()
     finally:
         executor.close()
     records = [store.done[p.id] for p in selected if p.id in store.done]
