@@ -233,13 +233,14 @@ def _score_chunk(chunk: list[Problem], cfg: BenchConfig, source: CandidateSource
                                           _problem_seed(cfg.seed, f"{p.id}/{s.index}/{rnd}"))
         pre = {id(s): precheck(p, s.current.text) for p, s in active}
         items = [(s.current.text, benches[p.id]) for p, s in active if pre[id(s)] is None]
-        calib_items = [(p.reference, benches[p.id]) for p in need_calib] if rnd == 1 else []
+        if rnd == 1 and need_calib:  # not counted in the candidates' verification time
+            calib_reports = executor.verify([(p.reference, benches[p.id]) for p in need_calib], top=top, options=options)
+            for p, rep in zip(need_calib, calib_reports, strict=True):
+                calib.put(p.id, judge(rep))
         t = time.monotonic()
-        reports = executor.verify(items + calib_items, top=top, options=options)
-        per = (time.monotonic() - t) / max(1, len(items) + len(calib_items))
-        for p, rep in zip(need_calib if rnd == 1 else [], reports[len(items):], strict=False):
-            calib.put(p.id, judge(rep))
-        it = iter(reports[:len(items)])
+        reports = executor.verify(items, top=top, options=options)
+        per = (time.monotonic() - t) / max(1, len(items))
+        it = iter(reports)
         for p, s in active:
             verdict = pre[id(s)]
             rep = None

@@ -1,7 +1,9 @@
 """Where candidates come from: `reference`, `forged`, or a real model (hf:PATH, openai:URL#NAME, ...)."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,12 +78,16 @@ class ModelSource(CandidateSource):
 
         self.name = spec
         self.model: Model = get_model(spec, **(model_options or {}))
+        # A server batches concurrent requests; a local model in this process generates one request at a time.
+        self._lock = None if spec.startswith("openai:") else threading.Lock()
         self.temperature, self.top_p, self.max_new_tokens = temperature, top_p, max_new_tokens
 
     def _ask(self, messages: list[Message], n: int, seed: int) -> list[Generated]:
-        t = time.monotonic()
-        res = self.model.generate(GenerationRequest(messages=messages, n=n, temperature=self.temperature,
-                                                    top_p=self.top_p, max_new_tokens=self.max_new_tokens, seed=seed))
+        req = GenerationRequest(messages=messages, n=n, temperature=self.temperature, top_p=self.top_p,
+                                max_new_tokens=self.max_new_tokens, seed=seed)
+        with self._lock or contextlib.nullcontext():
+            t = time.monotonic()
+            res = self.model.generate(req)
         each = (time.monotonic() - t) / max(1, n)
         return [Generated(c.text, c.completion_tokens, each) for c in res.completions]
 

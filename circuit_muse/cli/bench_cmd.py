@@ -15,7 +15,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                                    "integrity rules, and write records, a report and plots into --out. An interrupted "
                                    "run resumes from the records in --out.")
     p.add_argument("--suite", required=True, help="builtin | verilog-eval:PATH | rtllm:PATH (your own clone)")
-    p.add_argument("--model", required=True, help="reference | forged (harness self-checks) | hf:PATH | "
+    p.add_argument("--model", required=True, help="reference | forged (harness self-checks; forged gives one design per "
+                   "forging technique and ignores --samples) | hf:PATH | "
                    "openai:BASE_URL#NAME")
     p.add_argument("--model-option", action="append", default=[], metavar="KEY=VALUE", help="backend option")
     p.add_argument("--samples", type=int, default=1, help="n: samples per problem (default 1)")
