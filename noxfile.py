@@ -45,6 +45,16 @@ def all(session: nox.Session) -> None:  # noqa: A001 - the session name users ty
 
 
 @nox.session(python=False)
+def data(session: nox.Session) -> None:
+    """Re-verify the whole training set and every assertion traffic (minutes): after changing data/, suites/
+    or the engine, before a release. CI checks a seeded sample of the same instead."""
+    session.run("bash", "scripts/bootstrap.sh", external=True)
+    session.run(".venv/bin/circuit-muse", "data", "check", *session.posargs, external=True)
+    session.run(PY, "-m", "pytest", "-q", "tests/test_data_check.py", "-k", "assertion_traffic", external=True,
+                env={"CIRCUIT_MUSE_TEST_ALL_ASSERTIONS": "1"})
+
+
+@nox.session(python=False)
 def bench(session: nox.Session) -> None:
     """Benchmarks (not part of CI): verification throughput."""
     session.run("bash", "scripts/bootstrap.sh", external=True)

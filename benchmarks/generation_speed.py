@@ -14,7 +14,7 @@ Reported per (precision, samples):
   with BW the card's datasheet bandwidth (H100 SXM 3.35 TB/s, H200 4.8 TB/s) and, separately, the
   device-to-device copy rate measured on the spot.
 
-    python benchmarks/generation_speed.py --out benchmarks/results            # GPU
+    python benchmarks/generation_speed.py --update-results                    # GPU, replaces the committed numbers
     python benchmarks/generation_speed.py --preset tiny --precisions fp32 --samples 1,2 --out /tmp/x   # CPU smoke
 """
 from __future__ import annotations
@@ -32,6 +32,8 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from _results import add_output_args, output_dir
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -258,7 +260,6 @@ def _tag(results: dict[str, Any], args: argparse.Namespace) -> str:
 
 def save(results: dict[str, Any], args: argparse.Namespace) -> None:
     """Write the JSON and Markdown results (after every run, so that a time-out keeps what was measured)."""
-    args.out.mkdir(parents=True, exist_ok=True)
     tag = _tag(results, args)
     (args.out / f"generation_speed_{tag}.json").write_text(json.dumps(results, indent=2) + "\n")
     (args.out / f"generation_speed_{tag}.md").write_text(markdown(results))
@@ -416,7 +417,7 @@ def markdown(results: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
+    add_output_args(parser)
     parser.add_argument("--model-dir", default="/tmp/circuit_muse_bench/qwen2.5-vl-7b-random")
     parser.add_argument("--preset", choices=["qwen2.5-vl-7b", "tiny"], default="qwen2.5-vl-7b")
     parser.add_argument("--precisions", type=lambda s: s.split(","), default=["bf16", "nf4"])
@@ -425,6 +426,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--tag", default=None, help="suffix of the result files (default: the card)")
     args = parser.parse_args(argv)
+    args.out = output_dir(args, "generation_speed", parser)
     for p in args.precisions:
         if p not in PRECISIONS:
             parser.error(f"unknown precision {p!r}; choose from {', '.join(PRECISIONS)}")

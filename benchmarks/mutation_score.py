@@ -8,7 +8,8 @@ family runs its Verilator bench). Survivors go to Yosys for an equivalence proof
 excluded. Mutants that do not compile with the bench are "invalid" and not counted.
 
     .venv/bin/python benchmarks/mutation_score.py [--families counter,fifo] [--tier both|fast] [--no-assertion]
-Writes benchmarks/results/mutation_score.json and .md.
+Writes mutation_score.json and .md to a fresh out/benchmarks/ folder, --out DIR, or (with
+--update-results) benchmarks/results/.
 """
 from __future__ import annotations
 
@@ -17,8 +18,10 @@ import json
 import platform
 import sys
 import time
-from pathlib import Path
 
+from _results import add_output_args, output_dir
+
+from circuit_muse.cli.progress import progress_bar
 from circuit_muse.suites import get_suite
 from circuit_muse.suites.mutate import score
 
@@ -43,8 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--families", default=",".join(VARIANTS))
     ap.add_argument("--tier", default="both", choices=["fast", "both", "full"])
     ap.add_argument("--no-assertion", action="store_true", help="skip the Verilator-built assertion family")
-    ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "mutation_score"))
+    ap.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    add_output_args(ap)
     args = ap.parse_args(argv)
+    out = output_dir(args, "mutation_score", ap) / "mutation_score"
     fams = [f for f in args.families.split(",") if f and not (args.no_assertion and f == "assertion")]
     t0 = time.monotonic()
     per_family = {}
@@ -52,7 +57,13 @@ def main(argv: list[str] | None = None) -> int:
         runs = []
         for variant, params in VARIANTS[fam]:
             t = time.monotonic()
-            r = score(get_suite(fam, variant, params), tier=args.tier)
+            with progress_bar(None, f"{fam}/{variant or 'default'}", unit="mutant", quiet=args.quiet,
+                              leave=False) as bar:
+                def advance(done: int, total: int, bar=bar) -> None:
+                    bar.total = total
+                    bar.update(done - bar.n)
+
+                r = score(get_suite(fam, variant, params), tier=args.tier, on_progress=advance)
             r["seconds"] = round(time.monotonic() - t, 2)
             runs.append(r)
             print(f"{fam:11s} {r['variant']:36s} mutants={r['mutants']:3d} killed={r['killed']:3d} "
@@ -66,8 +77,6 @@ def main(argv: list[str] | None = None) -> int:
               "tier": args.tier, "met": ok, "seconds": round(time.monotonic() - t0, 1),
               "python": platform.python_version(), "machine": platform.machine(),
               "families": per_family}
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
     lines = ["# Mutation score of the reference suites", "",
              f"Tier `{args.tier}`; target >= 95% of non-equivalent mutants killed in every family; "

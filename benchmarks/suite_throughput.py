@@ -6,7 +6,8 @@ model samples). Each candidate gets a fresh sandbox directory, as in verify(). A
 (replay first, cocotb only for candidates that pass it), the default for verify().
 
     .venv/bin/python benchmarks/suite_throughput.py [--candidates 10] [--families counter,fifo]
-Writes benchmarks/results/suite_throughput.json and .md.
+Writes suite_throughput.json and .md to a fresh out/benchmarks/ folder, --out DIR, or (with
+--update-results) benchmarks/results/.
 """
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ import platform
 import statistics
 import sys
 import time
-from pathlib import Path
+
+from _results import add_output_args, output_dir
 
 from circuit_muse.engine.options import VerifyOptions
 from circuit_muse.report import Category
@@ -51,8 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--candidates", type=int, default=10)
     ap.add_argument("--families", default=",".join(FAMILIES))
-    ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "suite_throughput"))
+    add_output_args(ap)
     args = ap.parse_args(argv)
+    out = output_dir(args, "suite_throughput", ap) / "suite_throughput"
     rows = {}
     for fam in args.families.split(","):
         variant, params = FAMILIES[fam]
@@ -82,8 +85,6 @@ def main(argv: list[str] | None = None) -> int:
     result = {"benchmark": "suite_throughput", "target": ">= 5x candidates/s (fast tier vs one cocotb run each)",
               "met": worst >= 5, "worst_ratio": worst, "python": platform.python_version(),
               "machine": platform.machine(), "families": rows}
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
     lines = ["# Suite throughput: vector-replay tier vs one cocotb run per candidate", "",
              f"Sequential, one candidate at a time, fresh sandbox each, Icarus 11, cocotb 2.1; {platform.machine()} "

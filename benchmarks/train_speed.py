@@ -28,6 +28,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))  # for _results also when a test loads this file by path
+from _results import add_output_args, output_dir  # noqa: E402
 
 # circuit_muse imports its engine lazily, so the GPU box needs no pyslang for the training code.
 
@@ -138,7 +140,7 @@ def peak_tflops(name: str) -> float | None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", required=True, help="folder for train_speed_<card>.json/.md")
+    add_output_args(ap)
     ap.add_argument("--batch-sizes", default="1,2,4")
     ap.add_argument("--seq-len", type=int, default=1024)
     ap.add_argument("--steps", type=int, default=6, help="timed optimizer steps per batch size")
@@ -146,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--work", default=None, help="where the random checkpoint is written (default: a temp dir)")
     ap.add_argument("--tiny", action="store_true", help="tiny VL model, CPU, no quantization (smoke test)")
     args = ap.parse_args(argv)
+    args.out = output_dir(args, "train_speed", ap)
 
     import torch
     from transformers import Qwen2_5_VLForConditionalGeneration
@@ -270,8 +273,7 @@ def write_result(args: argparse.Namespace, name: str, peak: float | None, loaded
                      "bitsandbytes": bnb, "python": platform.python_version()},
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = args.out
     tag = "tiny" if args.tiny else name.replace("NVIDIA ", "").split()[0].lower()
     (out / f"train_speed_{tag}.json").write_text(json.dumps(result, indent=2) + "\n")
     (out / f"train_speed_{tag}.md").write_text(render_md(result))

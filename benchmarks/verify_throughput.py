@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _results import add_output_args, output_dir
+
 import circuit_muse as cm
 from circuit_muse.engine.many import shutdown_pool
 from circuit_muse.testbench import VerilogTestbench
@@ -112,12 +114,13 @@ def cache_hit_ms(design: str, bench: str, n: int = 200) -> float:
     return statistics.median(times)
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser()
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--designs", type=int, default=40)
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "verify_throughput.json"))
-    args = ap.parse_args()
+    add_output_args(ap)
+    args = ap.parse_args(argv)
+    out = output_dir(args, "verify_throughput", ap) / "verify_throughput.json"
     items = workload(args.designs)
     workers = os.cpu_count() or 1
     pipeline_rate(items[:4], workers)  # warm the pool and the tools
@@ -139,9 +142,8 @@ def main() -> int:
     }
     res["ratio_pool_vs_raw"] = res["pipeline_batch_pool_per_s"] / res["raw_iverilog_vvp_per_s"]
     res["ratio_serial_vs_raw"] = res["pipeline_serial_1worker_per_s"] / res["raw_iverilog_vvp_per_s"]
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(res, indent=2) + "\n")
-    Path(args.out).with_suffix(".md").write_text(
+    out.write_text(json.dumps(res, indent=2) + "\n")
+    out.with_suffix(".md").write_text(
         "# verify() throughput vs raw iverilog+vvp\n\n"
         f"{args.designs} small designs, each with a 100-cycle self-checking bench; median of {args.repeat} runs; "
         f"{workers} workers on {os.cpu_count()} cores; tools {res['tools']}.\n\n"
@@ -152,7 +154,7 @@ def main() -> int:
         f"| full verify(), serial, 1 worker | {res['pipeline_serial_1worker_per_s']:.1f} | "
         f"{res['ratio_serial_vs_raw']:.2f} |\n\n"
         f"Cache hit: {res['cache_hit_ms_median']:.3f} ms median.\n\n"
-        "Reproduce: `.venv/bin/python benchmarks/verify_throughput.py` (on an otherwise idle machine).\n")
+        "Reproduce: `.venv/bin/python benchmarks/verify_throughput.py --update-results` (on an otherwise idle machine).\n")
     print(f"raw iverilog+vvp:            {res['raw_iverilog_vvp_per_s']:6.1f} designs/s (serial)")
     print(f"pipeline, batch over pool:   {res['pipeline_batch_pool_per_s']:6.1f} designs/s ({workers} workers)"
           f"  ratio {res['ratio_pool_vs_raw']:.2f}x  (target >= 0.5x)")

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS: dict[str, str] = {
+    "tool_versions": "circuit_muse.about",
     "verify": "circuit_muse.engine.pipeline",
     "verify_many": "circuit_muse.engine.many",
     "VerifyOptions": "circuit_muse.engine.options",
@@ -52,12 +53,12 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
+    from .about import tool_versions
     from .contract import Contract, PortSpec
     from .engine.many import verify_many
     from .engine.options import VerifyOptions
     from .engine.pipeline import verify
-    from .errors import (CircuitMuseError, InputError, ModelError, TestbenchError, ToolError, ToolNotFound,
-                         ToolTimeout)
+    from .errors import CircuitMuseError, InputError, ModelError, TestbenchError, ToolError, ToolNotFound, ToolTimeout
     from .loop import GenerationResult, agenerate_verified, generate_verified, iter_generate
     from .models.registry import get_model
     from .report import Category, Diagnostic, Severity, StageResult, VerificationReport

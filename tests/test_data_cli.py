@@ -1,7 +1,9 @@
 """`circuit-muse data build|check|stats`."""
 from __future__ import annotations
 
+import io
 import json
+import sys
 
 import pytest
 
@@ -72,3 +74,27 @@ def test_build_keeps_verified_candidates_and_reports_dropped_ones(tmp_path, monk
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["by_origin"]["sweep"] == {"candidates": 1, "kept": 0}
     assert report["dropped"][0]["id"] == "broken/sweep"
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.simulator
+def test_build_shows_a_bar_with_the_candidate_count(tmp_path, monkeypatch, capsys) -> None:
+    recs = load_dataset()
+    keep = [next(r for r in recs if r.task == "generate" and r.family.startswith("other:"))]
+    cands = [B.Candidate(r.to_json() | {"checks": []}, "seed", "test") for r in keep]
+    monkeypatch.setattr(B, "candidates", lambda seed=B.DEFAULT_SEED: (cands, []))
+    term = _Terminal()
+    monkeypatch.setattr(sys, "stderr", term)
+    rc = main(["data", "build", "--out", str(tmp_path / "b.jsonl"), "--report", str(tmp_path / "r.json"),
+               "--eval-out", str(tmp_path / "e.jsonl"), "--workers", "1", "--tier", "fast", "--no-cache"])
+    assert rc == 0
+    shown = term.getvalue()
+    assert "verifying candidates" in shown and "1/1" in shown
+    term.truncate(0)
+    rc = main(["data", "build", "--out", str(tmp_path / "b.jsonl"), "--report", str(tmp_path / "r.json"),
+               "--eval-out", str(tmp_path / "e.jsonl"), "--workers", "1", "--tier", "fast", "--no-cache", "-q"])
+    assert rc == 0 and "verifying candidates" not in term.getvalue()

@@ -31,3 +31,12 @@ def test_versions_of_the_pinned_toolchain() -> None:
     assert v["verilator"].startswith("5.")
     assert v["yosys"].startswith("0.")
     assert "VERILATOR_ROOT" in registry.require("verilator").env or "VERILATOR_ROOT" in __import__("os").environ
+
+
+@pytest.mark.simulator
+def test_the_sandbox_launchers_are_located_like_every_tool(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert registry.require("bwrap").version.startswith("0.")  # bubblewrap 0.8 on Debian 12
+    assert registry.require("setpriv").path.endswith("setpriv")
+    monkeypatch.setenv("CIRCUIT_MUSE_BWRAP", "/no/such/bwrap")
+    with pytest.raises(ToolNotFound, match="CIRCUIT_MUSE_BWRAP"):
+        registry.require("bwrap")

@@ -9,6 +9,7 @@ import importlib
 import logging
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from ..errors import CircuitMuseError, InputError, ToolNotFound
 
@@ -19,12 +20,35 @@ SUBCOMMANDS: dict[str, str] = {
     "generate": "generate_cmd",
     "data": "data_cmd",
     "train": "train_cmd",
+    "serve": "serve_cmd",
     "bench": "bench_cmd",
 }
 
 
+class _VersionAction(argparse.Action):
+    """`--version`: the package and tool versions, computed only when asked (it runs each tool once)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kw: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
+                         help="print the circuit-muse version and the versions of the tools it runs")
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        from ..about import version_text
+
+        print(version_text())
+        parser.exit(0)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (what is wrong, and where help is) and exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="circuit-muse", description="Verified Verilog generation.")
+    parser = _Parser(prog="circuit-muse", description="Verified Verilog generation.")
+    parser.add_argument("--version", action=_VersionAction)
     parser.add_argument("-v", "--verbose", action="count", default=0, help="log tool command lines (-vv: debug)")
     sub = parser.add_subparsers(dest="command", required=True)
     for modname in SUBCOMMANDS.values():
@@ -54,11 +78,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CircuitMuseError as exc:
         print(f"circuit-muse: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        return 130
+    except ModuleNotFoundError as exc:  # an optional extra (torch, ...) that this command needs
+        from .paths import missing_extra_text
+
+        print(f"circuit-muse: {missing_extra_text(exc)}", file=sys.stderr)
+        return 2
     except BrokenPipeError:  # `circuit-muse suites | head`: the reader left, nothing more to say
         sys.stderr.close()
         return 0
+    except OSError as exc:  # a path the user gave that cannot be read or written
+        print(f"circuit-muse: {_os_error_text(exc)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _os_error_text(exc: OSError) -> str:
+    """'cannot use out/r.xml: is a directory' rather than a traceback."""
+    where = f" {exc.filename}" if exc.filename else ""
+    reason = {IsADirectoryError: "is a directory", FileNotFoundError: "does not exist (or its folder does not)",
+              PermissionError: "permission denied", NotADirectoryError: "a part of the path is not a folder"}
+    why = next((text for kind, text in reason.items() if isinstance(exc, kind)), exc.strerror or str(exc))
+    return f"cannot use{where}: {why}"
 
 
 if __name__ == "__main__":  # pragma: no cover

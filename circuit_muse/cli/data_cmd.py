@@ -9,11 +9,12 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import sys
 import time
 from pathlib import Path
 
 from ..errors import InputError
+from .paths import readable_file, writable_file
+from .progress import progress_bar, say
 
 TIER_HELP = "family suite tier: fast (vector replay), full (cocotb), both (fast then cocotb; default)"
 
@@ -30,31 +31,44 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     b.add_argument("--eval-out", metavar="PATH", help="eval prompts JSONL (default: the shipped file)")
     b.add_argument("--report", metavar="PATH", help="build report JSON (default: next to the shipped set)")
     b.add_argument("--seed", type=int, default=None, help="augmentation seed (default: the shipped set's)")
-    b.add_argument("--workers", type=int, default=2, help="parallel verification processes (default 2)")
+    b.add_argument("--workers", type=_positive, default=2, help="parallel verification processes (default 2)")
     b.add_argument("--tier", choices=["fast", "full", "both"], default="both", help=TIER_HELP)
     b.add_argument("--no-cache", action="store_true",
                    help="do not use the verification cache ($CIRCUIT_MUSE_CACHE_DIR when set)")
     b.add_argument("--json", action="store_true", help="print the build report as JSON")
+    b.add_argument("-q", "--quiet", action="store_true", help="no progress bar or per-candidate lines")
     b.set_defaults(func=run)
 
     c = dsub.add_parser("check", help="re-verify every record and report per-task/per-family pass counts",
                         description="Re-run every record's checks from scratch; exit status 1 if any fails.")
     c.add_argument("paths", nargs="*", metavar="JSONL", help="files to check (default: the shipped set)")
-    c.add_argument("--workers", type=int, default=2, help="parallel verification processes (default 2)")
+    c.add_argument("--workers", type=_positive, default=2, help="parallel verification processes (default 2)")
     c.add_argument("--tier", choices=["fast", "full", "both"], default="both", help=TIER_HELP)
-    c.add_argument("--sample", type=int, metavar="N", help="check a deterministic sample of N records")
+    c.add_argument("--sample", type=_positive, metavar="N",
+                   help="check a sample of N records spread over tasks and families (same --seed, same sample)")
+    c.add_argument("--seed", type=int, default=0, help="which sample --sample draws (default 0)")
     c.add_argument("--id", action="append", default=[], metavar="ID", help="check only these record ids")
     c.add_argument("--task", choices=["generate", "debug", "explain", "assertion"], help="only this task")
     c.add_argument("--use-cache", action="store_true",
                    help="accept cached verdicts from $CIRCUIT_MUSE_CACHE_DIR (default: verify from scratch)")
     c.add_argument("--json", action="store_true", help="print results as JSON")
-    c.add_argument("-q", "--quiet", action="store_true", help="no per-record progress lines")
+    c.add_argument("-q", "--quiet", action="store_true", help="no progress bar or per-record lines")
     c.set_defaults(func=run)
 
     s = dsub.add_parser("stats", help="counts by task, stage, family and length")
     s.add_argument("paths", nargs="*", metavar="JSONL", help="files (default: the shipped set)")
     s.add_argument("--json", action="store_true", help="print JSON")
     s.set_defaults(func=run)
+
+
+def _positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {n}")
+    return n
 
 
 def run(args: argparse.Namespace) -> int:
@@ -71,11 +85,14 @@ def run(args: argparse.Namespace) -> int:
 def _paths(paths: list[str]) -> list[Path]:
     from ..data import DATASET_PATH
 
-    return [Path(p) for p in paths] if paths else [DATASET_PATH]
+    return [readable_file(p, "data file") for p in paths] if paths else [DATASET_PATH]
 
 
 def sample_records(records: list, n: int, seed: int = 0) -> list:
-    """A deterministic sample spread over (task, family group): round-robin over the groups."""
+    """A sample spread over (task, family group): round-robin over the groups, each task's first.
+
+    The same seed gives the same sample; another seed gives other records and another group order, so small
+    samples drawn with changing seeds cover every group over time."""
     from ..data.check import family_key
 
     groups: dict[tuple[str, str], list] = {}
@@ -85,6 +102,9 @@ def sample_records(records: list, n: int, seed: int = 0) -> list:
     for g in groups.values():
         rng.shuffle(g)
     keys = sorted(groups)
+    rng.shuffle(keys)
+    leaders = list({k[0]: k for k in reversed(keys)}.values())  # each task's first group in shuffled order
+    keys = leaders + [k for k in keys if k not in leaders]
     out: list = []
     while len(out) < min(n, len(records)):
         for k in keys:
@@ -97,6 +117,9 @@ def _build(args: argparse.Namespace) -> int:
     from ..data import build as B
 
     kw: dict = {}
+    for flag, value in (("--out", args.out), ("--eval-out", args.eval_out), ("--report", args.report)):
+        if value:
+            writable_file(value, flag)  # before the build runs: a typo must not cost a 10-minute build
     if args.out:
         kw["out_path"] = Path(args.out)
         kw["eval_path"] = Path(args.eval_out) if args.eval_out else None
@@ -109,16 +132,28 @@ def _build(args: argparse.Namespace) -> int:
     if args.seed is not None:
         kw["seed"] = args.seed
     t0 = time.monotonic()
+    quiet = args.quiet or args.json
+    bar = progress_bar(None, "verifying candidates", unit="cand", quiet=quiet)
     done = [0]
+
+    def start(total: int) -> None:
+        bar.reset(total=total)
 
     def progress(res) -> None:
         done[0] += 1
-        if not res.passed and not args.json:
-            print(f"  dropped {res.id}: {'; '.join(res.problems)[:200]}", file=sys.stderr)
-        elif done[0] % 50 == 0 and not args.json:
-            print(f"  ... {done[0]} verified", file=sys.stderr)
+        bar.update(1)
+        if quiet:
+            return
+        if not res.passed:
+            say(bar, f"  dropped {res.id}: {'; '.join(res.problems)[:200]}")
+        elif bar.disable and done[0] % 50 == 0:
+            say(bar, f"  ... {done[0]} verified")
 
-    report = B.build(workers=args.workers, tier=args.tier, use_cache=not args.no_cache, on_result=progress, **kw)
+    try:
+        report = B.build(workers=args.workers, tier=args.tier, use_cache=not args.no_cache, on_result=progress,
+                         on_start=start, **kw)
+    finally:
+        bar.close()
     elapsed = time.monotonic() - t0
     if args.json:
         print(json.dumps({**report.to_dict(), "seconds": round(elapsed, 1)}, indent=1))
@@ -147,20 +182,26 @@ def _check(args: argparse.Namespace) -> int:
     if args.task:
         records = [r for r in records if r.task == args.task]
     if args.sample:
-        records = sample_records(records, args.sample)
+        records = sample_records(records, args.sample, seed=args.seed)
     t0 = time.monotonic()
+    quiet = args.quiet or args.json
+    bar = progress_bar(len(records), "checking records", unit="rec", quiet=quiet)
 
     def progress(res) -> None:
-        if args.quiet or args.json:
+        bar.update(1)
+        if quiet or (res.passed and not bar.disable):  # on a terminal the bar stands for the passing ones
             return
         mark = "ok  " if res.passed else "FAIL"
         line = f"{mark} {res.id}  [{', '.join(res.checks)}]"
         if not res.passed:
             line += "\n       " + "\n       ".join(res.problems)
-        print(line, file=sys.stderr)
+        say(bar, line)
 
-    results = check_records(records, workers=args.workers, tier=args.tier, use_cache=args.use_cache,
-                            on_result=progress)
+    try:
+        results = check_records(records, workers=args.workers, tier=args.tier, use_cache=args.use_cache,
+                                on_result=progress)
+    finally:
+        bar.close()
     elapsed = time.monotonic() - t0
     summary = summarize(results)
     failed = [r for r in results if not r.passed]

@@ -10,6 +10,7 @@ from ..errors import InputError
 from ..loop import generate_verified
 from ..loop.events import Event
 from ..models.registry import get_model
+from .paths import readable_file, writable_dir, writable_file
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -33,35 +34,58 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("-o", "--output", metavar="FILE", help="write the verified design here")
     p.add_argument("--json", action="store_true", help="print the whole result as JSON (no live progress)")
     p.add_argument("--quiet", action="store_true", help="no live progress")
+    p.add_argument("--keep-waves", metavar="DIR", help="keep the waveform of the final failing candidate here")
+    p.add_argument("-v", "--verbose", dest="full_feedback", action="store_true",
+                   help="show the feedback sent to the model in full, failing-cycle table included "
+                        "(`circuit-muse -v generate` also logs tool command lines)")
     p.set_defaults(func=run)
 
 
 class _Progress:
-    """Live progress on stderr: the round, a tick per stage of each candidate, and its verdict."""
+    """Live progress on stderr: the round, a tick per stage of each candidate as it finishes, its verdict, and
+    the feedback sent back (its first line; all of it, failing-cycle table included, with -v).
 
-    def __init__(self, stream=sys.stderr) -> None:  # type: ignore[no-untyped-def]
+    Stage events of candidates verified in parallel may interleave: a line is labelled with its candidate and a
+    new line starts whenever the candidate changes, so every tick lands on the right candidate's line.
+    """
+
+    def __init__(self, stream=sys.stderr, *, full_feedback: bool = False) -> None:  # type: ignore[no-untyped-def]
         self.out = stream
         self.tokens = 0
+        self.full_feedback = full_feedback
+        self.current: int | None = None    # the candidate whose line is open
+
+    def _line_for(self, index: int) -> None:
+        if self.current != index:
+            self.out.write(f"\n  candidate {index}: ")
+            self.current = index
 
     def __call__(self, e: Event) -> None:
         d = e.data
         if e.type == "round_started":
             self.tokens = 0
+            self.current = None
             self.out.write(f"round {e.round}: generating {d['samples']} candidate(s) ")
         elif e.type == "token":
             self.tokens += 1
             if self.tokens % 64 == 0:
                 self.out.write(".")
         elif e.type == "stage" and not d["skipped"]:
-            if d["stage"] == "extract":
-                self.out.write(f"\n  candidate {d['index']}: ")
+            self._line_for(d["index"])
             self.out.write(f"{d['stage']} {'✓' if d['passed'] else '✗'} ")
         elif e.type == "candidate":
+            self._line_for(d["index"])
             self.out.write(f"-> {'PASS' if d['passed'] else d['category']} (score {d['score']:.2f})"
                            f"{' cached' if d['cached'] else ''}")
+            self.current = None             # the next event of this candidate starts a fresh line
         elif e.type == "feedback":
-            first = d["text"].splitlines()[0] if d["text"] else ""
-            self.out.write(f"\n  feedback sent: {first}\n")
+            lines = d["text"].splitlines() if d["text"] else [""]
+            if self.full_feedback:
+                self.out.write("\n  feedback sent:\n" + "".join(f"    | {ln}\n" for ln in lines))
+            else:
+                more = f"  (+{len(lines) - 1} more lines: -v shows them)" if len(lines) > 1 else ""
+                self.out.write(f"\n  feedback sent: {lines[0]}{more}\n")
+            self.current = None
         elif e.type == "done":
             self.out.write(f"\n{'PASSED' if d['passed'] else 'NOT PASSED'} after {e.round} round(s) ({d['reason']})\n")
         self.out.flush()
@@ -78,13 +102,20 @@ def _model_options(items: list[str]) -> dict[str, str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.output:
+        writable_file(args.output, "-o/--output")  # before the model runs, so a typo never costs a generation
+    if args.testbench:
+        readable_file(args.testbench, "testbench")
     prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
-    progress = None if (args.json or args.quiet) else _Progress()
+    if args.keep_waves:
+        writable_dir(args.keep_waves, "--keep-waves")
+    progress = None if (args.json or args.quiet) else _Progress(full_feedback=args.full_feedback or args.verbose >= 1)
     model = get_model(args.model, **_model_options(args.model_option))
     result = generate_verified(prompt, model=model, testbench=args.testbench, max_rounds=args.rounds,
                                samples=args.samples, temperature=args.temperature, seed=args.seed,
                                on_event=progress, task=args.task, max_tokens=args.max_tokens,
-                               max_seconds=args.max_seconds, max_new_tokens=args.max_new_tokens)
+                               max_seconds=args.max_seconds, max_new_tokens=args.max_new_tokens,
+                               options={"keep_vcd_dir": args.keep_waves} if args.keep_waves else None)
     if args.output and result.verilog:
         Path(args.output).write_text(result.verilog)
     if args.json:
@@ -102,4 +133,9 @@ def run(args: argparse.Namespace) -> int:
         status = "verified: PASS" if result.passed else f"NOT verified: {result.report.category.value if result.report else 'no code'}"
         print(f"// {status}; {result.rounds_used} round(s), {result.completion_tokens} tokens, "
               f"{result.total_s:.1f}s", file=sys.stderr)
+        sim_stage = result.report.stage("simulate") if result.report and not result.passed else None
+        sim = sim_stage.simulation if sim_stage else None
+        if sim is not None and sim.vcd_path:
+            print(f"// waveform of the failing run: {sim.vcd_path} (open it with: gtkwave {sim.vcd_path})",
+                  file=sys.stderr)
     return 0 if result.passed else 1

@@ -1,7 +1,5 @@
-"""Human-readable and JUnit renderings of a VerificationReport (CLI only)."""
+"""Human-readable rendering of a VerificationReport (CLI only; JUnit XML is in junit.py)."""
 from __future__ import annotations
-
-import xml.etree.ElementTree as ET
 
 from ..engine.elaborate import DESIGN_FILE
 from ..report import Severity, VerificationReport
@@ -61,19 +59,3 @@ def render_text(report: VerificationReport, name: str = "design") -> str:
         out.append(f"  note: {note}")
     return "\n".join(out)
 
-
-def junit_xml(reports: list[tuple[str, VerificationReport]]) -> str:
-    suite = ET.Element("testsuite", name="circuit_muse.verify", tests=str(len(reports)),
-                       failures=str(sum(not r.passed for _, r in reports)),
-                       time=f"{sum(r.duration_s for _, r in reports):.3f}")
-    for name, rep in reports:
-        for st in rep.stages:
-            case = ET.SubElement(suite, "testcase", classname=name, name=st.name, time=f"{st.duration_s:.4f}")
-            if st.skipped:
-                ET.SubElement(case, "skipped", message=str(st.info.get("skipped", "")))
-            elif not st.passed:
-                errs = [d for d in st.diagnostics if d.severity is Severity.ERROR]
-                msg = errs[0].message if errs else (st.category.value if st.category else "failed")
-                fail = ET.SubElement(case, "failure", message=msg, type=st.category.value if st.category else "fail")
-                fail.text = "\n".join(f"{d.location()}: {d.message}" for d in errs)
-    return ET.tostring(suite, encoding="unicode", xml_declaration=True)

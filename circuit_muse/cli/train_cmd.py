@@ -7,6 +7,8 @@ import sys
 from typing import Any
 
 from ..errors import InputError, ModelError
+from .paths import missing_extra_text, readable_file, writable_dir
+from .progress import progress_bar, say
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -20,6 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--dry-run", action="store_true",
                    help="print the plan (stages, records, steps, trainable parameters) and train nothing")
     p.add_argument("--json", action="store_true", help="print the plan or the result as JSON")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or per-step lines")
     p.set_defaults(func=run)
 
 
@@ -52,28 +55,62 @@ def _print_plan(plan: Any) -> None:
               f"{h.epochs:>8}{h.learning_rate:>10.2g}{f'{h.batch_size} x {h.grad_accum}':>15}")
 
 
-def _print_event(ev: Any) -> None:
+class _TrainProgress:
+    """One bar per stage on a terminal (steps, ETA, loss); the plain per-event lines in logs."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+
+    def __call__(self, ev: Any) -> None:
+        if ev.kind == "stage_start":
+            self.close()
+            self.bar = progress_bar(ev.total_steps, f"[{ev.stage}]", unit="step", initial=ev.step or 0)
+        if self.bar is not None and not self.bar.disable:
+            if ev.kind == "step":
+                self.bar.update(max(0, ev.step - self.bar.n))
+                self.bar.set_postfix(loss=f"{ev.data['loss']:.4f}", refresh=False)
+                return
+            if ev.kind == "stage_end":
+                self.close()
+        for line in _event_lines(ev):
+            if self.bar is not None:
+                say(self.bar, line, sys.stdout)
+            else:
+                print(line, flush=True)
+        if ev.kind == "done":
+            self.close()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def _event_lines(ev: Any) -> list[str]:
+    """The log lines for one training event (none for events that only move the bar)."""
     d = ev.data
+    out: list[str] = []
     if ev.kind == "stage_start":
-        print(f"[{ev.stage}] stage {d['index']}: {d['n_train']} train / {d['n_eval']} eval records, "
-              f"{ev.total_steps} steps" + (f", starting at step {ev.step}" if ev.step else ""), flush=True)
+        out.append(f"[{ev.stage}] stage {d['index']}: {d['n_train']} train / {d['n_eval']} eval records, "
+              f"{ev.total_steps} steps" + (f", starting at step {ev.step}" if ev.step else ""))
         if d.get("skipped_too_long"):
-            print(f"[{ev.stage}] {d['skipped_too_long']} record(s) skipped: prompt longer than max_length", flush=True)
+            out.append(f"[{ev.stage}] {d['skipped_too_long']} record(s) skipped: prompt longer than max_length")
     elif ev.kind == "stage_skip":
-        print(f"[{ev.stage}] complete, skipped", flush=True)
+        out.append(f"[{ev.stage}] complete, skipped")
     elif ev.kind == "resume":
-        print(f"[{ev.stage}] resuming from {d['checkpoint']}", flush=True)
+        out.append(f"[{ev.stage}] resuming from {d['checkpoint']}")
     elif ev.kind == "step":
-        print(f"[{ev.stage}] step {ev.step}/{ev.total_steps} loss {d['loss']:.4f} lr {d['lr']:.3g} "
-              f"{d['tokens_per_second']:.0f} tok/s", flush=True)
+        out.append(f"[{ev.stage}] step {ev.step}/{ev.total_steps} loss {d['loss']:.4f} lr {d['lr']:.3g} "
+              f"{d['tokens_per_second']:.0f} tok/s")
     elif ev.kind == "eval":
-        print(f"[{ev.stage}] step {ev.step}/{ev.total_steps} eval loss {d['eval_loss']:.4f}", flush=True)
+        out.append(f"[{ev.stage}] step {ev.step}/{ev.total_steps} eval loss {d['eval_loss']:.4f}")
     elif ev.kind == "checkpoint":
-        print(f"[{ev.stage}] checkpoint {d['path']}", flush=True)
+        out.append(f"[{ev.stage}] checkpoint {d['path']}")
     elif ev.kind == "stage_end":
-        print(f"[{ev.stage}] done in {d['seconds']:.1f}s: train loss {d['train_loss_first']:.4f} -> "
+        out.append(f"[{ev.stage}] done in {d['seconds']:.1f}s: train loss {d['train_loss_first']:.4f} -> "
               f"{d['train_loss_last']:.4f}" + (f", eval loss {d['eval_loss_before']:.4f} -> {d['eval_loss_after']:.4f}"
-                                               if d.get("eval_loss_after") is not None else ""), flush=True)
+                                               if d.get("eval_loss_after") is not None else ""))
+    return out
 
 
 def run(args: argparse.Namespace) -> int:
@@ -81,7 +118,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         from ..train import load_config
 
-        cfg = load_config(args.config)
+        cfg = load_config(readable_file(args.config, "training config"))
+        if args.output:
+            writable_dir(args.output, "--output")
         if args.output:
             cfg = cfg.with_output_dir(args.output)
         try:
@@ -95,7 +134,15 @@ def run(args: argparse.Namespace) -> int:
             else:
                 _print_plan(plan)
             return 0
-        result = run_training(cfg, resume=args.resume, on_event=None if args.json else _print_event)
+        progress = None if (args.json or args.quiet) else _TrainProgress()
+        try:
+            result = run_training(cfg, resume=args.resume, on_event=progress)
+        finally:
+            if progress is not None:
+                progress.close()
+    except ModuleNotFoundError as exc:  # torch etc. are imported lazily, inside make_plan/run_training
+        print(f"circuit-muse: {missing_extra_text(exc)}", file=sys.stderr)
+        return 2
     except InputError as exc:
         print(f"circuit-muse: {exc}", file=sys.stderr)
         return 2

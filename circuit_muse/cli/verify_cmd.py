@@ -4,12 +4,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from ..engine.options import VerifyOptions
 from ..engine.pipeline import verify
 from ..errors import InputError
-from .render import junit_xml, render_text
+from .junit import junit_xml
+from .paths import readable_file, writable_dir, writable_file
+from .render import render_text
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -51,18 +52,21 @@ def run(args: argparse.Namespace) -> int:
     from ..testbench import ReferenceTestbench, load_testbench
 
     params = _params(args.param)
+    junit = writable_file(args.junit, "--junit") if args.junit else None
+    if args.keep_waves:
+        writable_dir(args.keep_waves, "--keep-waves")
+    for f in args.files:
+        if f != "-":
+            readable_file(f, "design file")
     chosen = [x for x in (args.testbench, args.reference, args.suite) if x]
     if len(chosen) > 1:
         raise InputError("choose one of --testbench, --reference and --suite")
     testbench = None
     contract = None
     if args.testbench:
-        testbench = load_testbench(args.testbench)
+        testbench = load_testbench(readable_file(args.testbench, "testbench"))
     elif args.reference:
-        ref = Path(args.reference)
-        if not ref.is_file():
-            raise InputError(f"reference {ref} does not exist")
-        testbench = ReferenceTestbench(ref.read_text())
+        testbench = ReferenceTestbench(readable_file(args.reference, "reference").read_text(errors="replace"))
     elif args.suite:
         from ..suites import get_suite
 
@@ -70,10 +74,10 @@ def run(args: argparse.Namespace) -> int:
         testbench = get_suite(family, variant or None, params)
         contract = testbench.contract
     if args.contract:
-        cpath = Path(args.contract)
+        cpath = readable_file(args.contract, "contract")
         try:
             contract = Contract.from_dict(json.loads(cpath.read_text()))
-        except (OSError, json.JSONDecodeError) as exc:
+        except (OSError, ValueError, TypeError, KeyError) as exc:  # JSONDecodeError is a ValueError
             raise InputError(f"cannot read contract {cpath}: {exc}") from exc
     options = {"continue_on_fail": args.continue_on_fail, "simulator": args.simulator,
                "params": {} if args.suite else params}
@@ -96,15 +100,12 @@ def run(args: argparse.Namespace) -> int:
     else:
         for name, rep in reports:
             print(render_text(rep, name))
-    if args.junit:
-        Path(args.junit).write_text(junit_xml(reports))
+    if junit:
+        junit.write_text(junit_xml(reports))
     return 0 if all(r.passed for _, r in reports) else 1
 
 
 def _read(path: str) -> str:
     if path == "-":
         return sys.stdin.read()
-    p = Path(path)
-    if not p.is_file():
-        raise InputError(f"design file {path!r} does not exist")
-    return p.read_text(errors="replace")
+    return readable_file(path, "design file").read_text(errors="replace")

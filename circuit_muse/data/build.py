@@ -389,9 +389,13 @@ def _engine_symptom(bad: str, plan) -> str:
 def build(out_path: Path | str = DATASET_PATH, *, eval_path: Path | str | None = EVAL_PROMPTS_PATH,
           report_path: Path | str | None = REPORT_PATH, seed: int = DEFAULT_SEED, workers: int = 2,
           tier: str = "both", use_cache: bool = True,
-          on_result: Callable[[CheckResult], None] | None = None) -> BuildReport:
+          on_result: Callable[[CheckResult], None] | None = None,
+          on_start: Callable[[int], None] | None = None) -> BuildReport:
+    """on_start(n) is called once the n candidates are known, before any is verified (for progress bars)."""
     cands, evals = candidates(seed)
     recs: list[Record] = [parse_record(c.record, c.record["id"]) for c in cands]
+    if on_start:
+        on_start(len(recs))
     results = check_records(recs, workers=workers, tier=tier, use_cache=use_cache, on_result=on_result)
     report = BuildReport(candidates=len(cands))
     kept: list[dict[str, Any]] = []

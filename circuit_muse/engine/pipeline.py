@@ -233,7 +233,7 @@ def _static_and_dynamic(run: _Run, src: str, top: str | None, contract: Contract
             run.record(StageResult(name="simulate", passed=outcome.passed, duration_s=time.monotonic() - t,
                                    diagnostics=outcome.diagnostics, simulation=outcome.detail,
                                    category=None if outcome.passed else outcome.category,
-                                   info={"testbench": tb.describe()}))
+                                   info={"testbench": tb.describe(), "isolation": str(sandbox.isolation())}))
 
 
 def _lint_iverilog_with_bench(ctx: SimContext, tb: Testbench | None, opts: VerifyOptions) -> list[Diagnostic]:
@@ -318,6 +318,9 @@ def _assemble(run: _Run, raw: str, src: str, top: str | None, tb: Testbench | No
     report_notes = list(notes)
     if passed and not functional:
         report_notes.append("no functional test ran: only lint and synthesis checks passed")
+    isolation = sandbox.isolation()
+    if isolation.degraded and any(s.name in ("lint", "synth", "simulate") for s in run.stages):
+        report_notes.append(f"tools ran without an OS sandbox ({isolation}): untrusted RTL was not isolated")
     parse = next((s for s in run.stages if s.name in ("parse", "screen") and s.info.get("top")), None)
     return VerificationReport(
         passed=passed, category=Category.PASS if passed else (failed.category if failed and failed.category

@@ -76,12 +76,14 @@ def generate_verified(prompt: str, *, model: Model | str | None = None,
                       on_event: EventCallback | None = None, task: Task | str | None = None,
                       max_tokens: int | None = None, max_seconds: float | None = None,
                       max_new_tokens: int = 1536, options: VerifyOptions | dict[str, Any] | None = None,
-                      workers: int | None = None) -> GenerationResult:
+                      workers: int | None = None,
+                      verifier: Callable[..., list[Any]] | None = None) -> GenerationResult:
     """Generate Verilog for `prompt` and repair it with verification feedback until it passes.
 
     `model` is a Model or a spec string ("hf:PATH", "openai:URL#NAME"; default CIRCUIT_MUSE_MODEL).
     `testbench` replaces the matched family suite. Stops at the first passing candidate or when a
-    budget (rounds, total completion tokens, wall seconds) runs out.
+    budget (rounds, total completion tokens, wall seconds) runs out. `verifier` replaces verify_many
+    (same signature): the service runs each job's checks in a process it can kill on cancel.
     """
     if max_rounds < 1 or samples < 1:
         raise InputError("max_rounds and samples must be >= 1")
@@ -116,7 +118,7 @@ def generate_verified(prompt: str, *, model: Model | str | None = None,
         result.generation_s += gen.duration_s
         t_ver = time.monotonic()
         texts = [c.text for c in gen.completions]
-        reports = verify_many(texts, testbench=target.testbench, contract=target.contract, options=opts,
+        reports = (verifier or verify_many)(texts, testbench=target.testbench, contract=target.contract, options=opts,
                               workers=workers or min(len(texts), os.cpu_count() or 1))
         ver_s = time.monotonic() - t_ver
         result.verification_s += ver_s

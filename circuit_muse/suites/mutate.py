@@ -20,6 +20,7 @@ read by Yosys 0.23, so their survivors always count as survived.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -314,8 +315,10 @@ def _prove(gold: str, gate: str, scripts: list[tuple[str, str]], timeout_s: floa
 # Scoring
 
 def score(suite: Any, *, tier: str = "both", check_equivalence: bool = True, options: Any = None,
-          limit: int | None = None) -> dict[str, Any]:
+          limit: int | None = None, on_progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
     """Run every mutant of the suite's reference through the suite; classify killed/survived/equivalent/invalid.
+
+    on_progress(done, total) is called after each mutant (for progress bars).
 
     invalid: the mutant does not compile with the bench (not counted). score = killed / (killed + survived).
     """
@@ -334,7 +337,9 @@ def score(suite: Any, *, tier: str = "both", check_equivalence: bool = True, opt
     if not base.passed:
         raise RuntimeError(f"{suite.family}/{suite.variant}: the reference fails its own suite: "
                            f"{base.detail.mismatches[:2]} {base.detail.log_tail[-500:]}")
-    for m in ms:
+    for done, m in enumerate(ms, 1):
+        if on_progress and done > 1:
+            on_progress(done - 1, len(ms))
         out = run_suite(suite, m.source, tier=tier, options=options)
         if out.passed:
             m.status = "survived"
@@ -356,6 +361,8 @@ def score(suite: Any, *, tier: str = "both", check_equivalence: bool = True, opt
                 m.detail["equivalence"] = how
                 if proved:
                     m.status = "equivalent"
+    if on_progress:
+        on_progress(len(ms), len(ms))
     counts = {k: sum(1 for m in ms if m.status == k) for k in ("killed", "survived", "equivalent", "invalid")}
     denom = counts["killed"] + counts["survived"]
     return {"family": suite.family, "variant": suite.variant, "params": suite.params, "mutants": len(ms),

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import TestbenchError
-from ..report import Category, Diagnostic, Mismatch, SimulationDetail
+from ..errors import InputError, TestbenchError
+from ..identifiers import require_plain_identifier
+from ..report import Category, Diagnostic, Mismatch, Severity, SimulationDetail
 
 if TYPE_CHECKING:
     from ..engine.elaborate import ModuleInfo
@@ -22,6 +23,8 @@ class SimContext:
     """What a testbench gets to run one design: a private directory, the design file, and a nonce.
 
     The nonce is fresh per run and never shown to the design; a verdict line counts only if it carries it.
+    Benches and images that carry it stay in `workdir`; the simulated design runs in `simulation_dir`,
+    which holds none of them (see `simulation_dir`).
     """
 
     workdir: Path
@@ -82,23 +85,49 @@ class Testbench(ABC):
 
 
 
-MAX_WAVE_BYTES = 32 * 1024 * 1024
+SIM_DIR = "cm_sim"
+_SOURCE_SUFFIXES = (".v", ".sv", ".vh", ".svh", ".vvp", ".py", ".json", ".cpp", ".h", ".o", ".a", ".mk")
+MAX_DATA_BYTES = 64 * 1024 * 1024
+
+
+def simulation_dir(ctx: SimContext) -> Path:
+    """A fresh directory the simulated design runs in: the bench's data files and nothing that names the nonce.
+
+    Benches read their vectors ($readmemh) from their working directory, so plain data files are copied
+    in. Sources, compiled images and any file containing the nonce stay behind in ctx.workdir, which the
+    simulation's sandbox hides.
+    """
+    run_dir = ctx.workdir / SIM_DIR
+    shutil.rmtree(run_dir, ignore_errors=True)
+    run_dir.mkdir()
+    secret = ctx.nonce.encode()
+    for f in sorted(ctx.workdir.iterdir()):
+        if (f.is_file() and not f.is_symlink() and f.suffix not in _SOURCE_SUFFIXES
+                and f.stat().st_size <= MAX_DATA_BYTES and secret not in f.read_bytes()):
+            shutil.copyfile(f, run_dir / f.name)
+    return run_dir
+
+
+def refuse_unplain_names(names: dict[str, object], detail: SimulationDetail) -> SimOutcome | None:
+    """An INTERFACE failure if any design-derived name (what -> name) is not a plain identifier.
+
+    Defence in depth behind the screen: a name is pasted into a rendered bench or a runner argument
+    only after this check, so an escaped identifier can never turn into code.
+    """
+    for what, name in names.items():
+        try:
+            require_plain_identifier(name, what)
+        except InputError as exc:
+            return SimOutcome(False, Category.INTERFACE, detail, [Diagnostic(
+                severity=Severity.ERROR, tool="testbench", category=Category.INTERFACE, message=str(exc))])
+    return None
 
 
 def keep_waveform(ctx: SimContext, produced: list[Path]) -> str | None:
-    """Copy a failing run's waveform out of the sandbox (which is deleted afterwards) into keep_vcd_dir.
+    """Keep a failing run's waveform (see circuit_muse.waves: rerun with a dumper, size cap, eviction)."""
+    from ..waves import keep_waveform as keep
 
-    Waveforms over MAX_WAVE_BYTES (a runaway loop dumping for seconds) are not kept.
-    """
-    dest_dir = ctx.options.keep_vcd_dir
-    for wave in produced:
-        if dest_dir and wave.exists() and 0 < wave.stat().st_size <= MAX_WAVE_BYTES:
-            dest = Path(dest_dir)
-            dest.mkdir(parents=True, exist_ok=True)
-            target = dest / f"{ctx.top}-{ctx.nonce[3:15]}{wave.suffix}"
-            shutil.copyfile(wave, target)
-            return str(target)
-    return None
+    return keep(ctx, produced)
 
 
 def parse_mismatch(fields: str, *, test: str | None = None) -> Mismatch:

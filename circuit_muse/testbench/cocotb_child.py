@@ -1,7 +1,8 @@
-"""Child process for one cocotb run: build with the cocotb runner, run the tests, write nothing else.
+"""Child process for one cocotb run, in two sandboxed calls: `build` (may use the compile cache), then `test`.
 
-Run as `python .../cocotb_child.py CONFIG.json` (by path: it needs only cocotb) inside the sandbox directory. The
-parent reads the verdict from results.xml (written by cocotb, which the design cannot write to).
+Run as `python .../cocotb_child.py build|test CONFIG.json [RESULTS.xml]` (by path: it needs only cocotb)
+inside the sandbox directory. The parent reads the verdict from RESULTS.xml, a random path outside the
+work directory that only this argument names (the design's own directory never mentions it).
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import sys
 from pathlib import Path
 
 
-def main(config_path: str) -> int:
+def main(phase: str, config_path: str, results: str | None = None) -> int:
     cfg = json.loads(Path(config_path).read_text())
     work = Path(cfg["workdir"])
     sys.path.insert(0, str(work))  # the test module is copied here; PYTHONPATH via extra_env is ignored
@@ -20,18 +21,20 @@ def main(config_path: str) -> int:
 
     runner = get_runner(cfg["simulator"])
     build_dir = work / "sim_build"
-    build_args = list(cfg.get("build_args", []))
+    if phase == "build":
+        try:
+            runner.build(sources=[work / s for s in cfg["sources"]], hdl_toplevel=cfg["toplevel"],
+                         build_dir=build_dir, always=True, timescale=("1ns", "1ps"), waves=cfg.get("waves", True),
+                         parameters=cfg.get("parameters", {}), build_args=list(cfg.get("build_args", [])),
+                         log_file=work / "build.log")
+        except (RuntimeError, SystemExit) as exc:
+            (work / "build_failed").write_text(str(exc))
+            return 3
+        return 0
     try:
-        runner.build(sources=[work / s for s in cfg["sources"]], hdl_toplevel=cfg["toplevel"],
-                     build_dir=build_dir, always=True, timescale=("1ns", "1ps"), waves=cfg.get("waves", True),
-                     parameters=cfg.get("parameters", {}), build_args=build_args,
-                     log_file=work / "build.log")
-    except (RuntimeError, SystemExit) as exc:
-        (work / "build_failed").write_text(str(exc))
-        return 3
-    try:
-        runner.test(hdl_toplevel=cfg["toplevel"], test_module=cfg["test_module"], build_dir=build_dir,
-                    test_dir=work, results_xml=str(work / "results.xml"), log_file=work / "test.log",
+        runner.test(hdl_toplevel=cfg["toplevel"], hdl_toplevel_lang="verilog", test_module=cfg["test_module"],
+                    build_dir=build_dir,
+                    test_dir=work, results_xml=results, log_file=work / "test.log",
                     waves=cfg.get("waves", True), seed=cfg.get("seed"),
                     extra_env={"COCOTB_REWRITE_ASSERTION_FILES": "", **cfg.get("extra_env", {})},
                     testcase=cfg.get("testcase"))
@@ -42,4 +45,4 @@ def main(config_path: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(*sys.argv[1:4]))

@@ -12,7 +12,9 @@ import jinja2
 
 from ..engine.elaborate import ModuleInfo, elaborate
 from ..errors import TestbenchError
-from .base import IcarusBench, SimContext, SimOutcome, Testbench
+from ..identifiers import is_plain_identifier, require_plain_identifier
+from ..report import SimulationDetail
+from .base import IcarusBench, SimContext, SimOutcome, Testbench, refuse_unplain_names
 from .verilog_tb import run_bench
 
 _CLOCK_NAMES = re.compile(r"^(clk|clock|i_clk|clk_i|aclk|ap_clk)$", re.I)
@@ -50,6 +52,10 @@ class ReferenceTestbench(Testbench):
             raise TestbenchError(f"the reference design does not parse: {errs[0].message if errs else 'no module'}")
         self.reference = reference_source
         self.ref_module: ModuleInfo = elab.modules[elab.top]
+        for name in (self.ref_module.name, *(p.name for p in self.ref_module.ports)):
+            if not is_plain_identifier(name):
+                raise TestbenchError(f"the reference names {name!r}, which is not a plain identifier; rename it "
+                                     "(escaped identifiers cannot be pasted into the rendered bench)")
         self.cycles = cycles
         self.reset_cycles = reset_cycles
         clocks = [p.name for p in self.ref_module.ports if p.direction == "input" and _CLOCK_NAMES.match(p.name)]
@@ -74,6 +80,7 @@ class ReferenceTestbench(Testbench):
         return text, f"cmref_{self.ref_module.name}"
 
     def render(self, ctx: SimContext) -> str:
+        require_plain_identifier(ctx.top, "top module")  # never paste an escaped identifier into the bench
         ports = []
         for p in self.ref_module.ports:
             if p.direction not in ("input", "output"):
@@ -93,11 +100,19 @@ class ReferenceTestbench(Testbench):
             cycles=self.cycles or ctx.options.random_cycles, seed=ctx.options.seed, nonce=ctx.nonce,
             max_mismatches=ctx.options.max_mismatches, in_fmt=in_fmt, in_args=in_args)
 
-    def prepare_icarus(self, ctx: SimContext) -> IcarusBench:
+    def _refused(self, ctx: SimContext) -> SimOutcome | None:
+        return refuse_unplain_names({"top module": ctx.top},
+                                    SimulationDetail(testbench_kind=self.kind, simulator=ctx.options.simulator))
+
+    def prepare_icarus(self, ctx: SimContext) -> IcarusBench | None:
+        if self._refused(ctx) is not None:  # run() reports it; the design's name never reaches the bench
+            return None
         (ctx.workdir / "cm_ref_tb.sv").write_text(self.render(ctx))
         (ctx.workdir / "cm_reference.sv").write_text(self._renamed_reference()[0])
         return IcarusBench([ctx.design_file, "cm_reference.sv", "cm_ref_tb.sv"], "cm_ref_tb")
 
     def run(self, ctx: SimContext) -> SimOutcome:
         bench = self.prepare_icarus(ctx)
+        if bench is None:
+            return self._refused(ctx)  # type: ignore[return-value]
         return run_bench(ctx, bench.files, bench.top, kind=self.kind)

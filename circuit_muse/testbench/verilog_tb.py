@@ -3,18 +3,36 @@
 The bench's own result line is rewritten, in the bench text only, to carry a per-run nonce. The design
 is compiled unchanged and never sees the nonce, so a design that prints `Mismatches: 0 in 1 samples`
 (or anything else) cannot produce a line the harness accepts.
+
+The nonce is in the bench source and in the compiled image, so neither is visible where the design runs:
+vvp reads its image from a pipe (drained before simulation starts) in a sandbox whose working directory
+is `simulation_dir` and whose view of the work directory is empty; a Verilator binary is bound
+read-only and execute-only. What stays in-process (the simulator's own memory) relies on the screen:
+screened Verilog cannot open files, read plusargs or the environment, or reach the bench's variables.
 """
 from __future__ import annotations
 
+import os
 import re
-import shutil
+import sys
+from pathlib import Path
 
 from ..engine.diagnostics import classify, parse_iverilog, parse_verilator
 from ..errors import TestbenchError
 from ..report import Category, Diagnostic, Mismatch, Severity, SimulationDetail
 from ..tools.invoke import run_tool, tool_env
-from ..tools.sandbox import run
-from .base import IcarusBench, SimContext, SimOutcome, Testbench, keep_waveform, parse_mismatch
+from ..tools.sandbox import Limits, ProcessResult, run
+from .base import (
+    SIM_DIR,
+    IcarusBench,
+    SimContext,
+    SimOutcome,
+    Testbench,
+    keep_waveform,
+    parse_mismatch,
+    refuse_unplain_names,
+    simulation_dir,
+)
 
 # Result-line conventions we understand, and how to read them once tagged with the nonce.
 _VE_MARK = '"Mismatches:'
@@ -99,26 +117,43 @@ def _compile_failure(ctx: SimContext, detail: SimulationDetail, output: str, tim
 
 
 def _verilator_binary(ctx: SimContext, files: list[str], tb_top: str | None,
-                      detail: SimulationDetail) -> tuple[list[str] | None, SimOutcome | None]:
-    """Build the bench with `verilator --binary --timing`; return the argv that runs it, or a failure."""
-    import os
-    import sys
-
+                      detail: SimulationDetail) -> tuple[Path | None, SimOutcome | None]:
+    """Build the bench with `verilator --binary --timing`; return the binary, or a failure."""
     opts = ctx.options
     args = ["--binary", "--timing", "--assert", "-Wno-fatal", "-Wno-lint", "-Wno-style", "--Mdir", "obj_dir",
             "-o", "simv", "-CFLAGS", "-std=c++20", "-LDFLAGS", "-pthread", "-j", "1"]
     if tb_top:
         args += ["--top-module", tb_top]
-    # verilated.mk calls `python`; ccache makes rebuilds of an unchanged bench cheap.
-    extra = {"PATH": f"{os.path.dirname(sys.executable)}:{os.environ.get('PATH', '/usr/bin:/bin')}",
-             "OBJCACHE": "ccache" if shutil.which("ccache") else ""}
+    # verilated.mk calls `python`; run_tool adds ccache (rebuilds of an unchanged bench are cheap).
+    extra = {"PATH": f"{os.path.dirname(sys.executable)}:{os.environ.get('PATH', '/usr/bin:/bin')}"}
     limits = opts.tool_limits.scaled(wall_s=max(opts.tool_limits.wall_s, 240), cpu_s=600,
                                      address_space=8 << 30, processes=512)
     comp = run_tool("verilator", [*args, *files], cwd=ctx.workdir, limits=limits, extra_env=extra)
     if comp.returncode != 0 or comp.timed_out:
         errs = [d for d in parse_verilator(comp.output) if d.severity is Severity.ERROR]
         return None, _compile_failure(ctx, detail, comp.output, comp.timed_out, "verilator", errs)
-    return [str(ctx.workdir / "obj_dir" / "simv")], None
+    return ctx.workdir / "obj_dir" / "simv", None
+
+
+def seal_binary(binary: Path) -> None:
+    """Make a compiled simulation (it embeds the nonce) execute-only, so the process running it cannot
+    read the file back (its own memory, /proc/self/mem, stays reachable: that part relies on the screen)."""
+    if os.geteuid() == 0:
+        os.chown(binary, 0, 0)
+    os.chmod(binary, 0o111)
+
+
+def run_compiled(ctx: SimContext, binary: Path, args: list[str], limits: Limits) -> ProcessResult:
+    """Run a compiled simulation binary in `simulation_dir`, sealed, with the work directory hidden."""
+    seal_binary(binary)
+    return run([str(binary), *args], cwd=simulation_dir(ctx), limits=limits, readonly=[binary],
+               hide=[ctx.workdir], env=tool_env("verilator"))
+
+
+def run_image(ctx: SimContext, image: Path, limits: Limits) -> ProcessResult:
+    """Run a vvp image fed through a pipe, in `simulation_dir`, with the work directory hidden."""
+    return run_tool("vvp", ["-n", "/dev/stdin"], cwd=simulation_dir(ctx), limits=limits,
+                    stdin=image.read_bytes(), hide=[ctx.workdir])
 
 
 def run_bench(ctx: SimContext, files: list[str], tb_top: str | None, *, kind: str) -> SimOutcome:
@@ -126,19 +161,24 @@ def run_bench(ctx: SimContext, files: list[str], tb_top: str | None, *, kind: st
     or Verilator --binary); the verdict is read from the nonce-tagged result line only."""
     opts = ctx.options
     detail = SimulationDetail(testbench_kind=kind, simulator=opts.simulator)
+    refused = refuse_unplain_names({"testbench top module": tb_top} if tb_top else {}, detail)
+    if refused is not None:
+        return refused
     if opts.simulator == "verilator":
-        argv, failed = _verilator_binary(ctx, files, tb_top, detail)
-        if failed is not None or argv is None:
+        binary, failed = _verilator_binary(ctx, files, tb_top, detail)
+        if failed is not None or binary is None:
             return failed  # type: ignore[return-value]
-        res = run([*argv], cwd=ctx.workdir, limits=opts.sim_limits, env=tool_env("verilator"))
+        res = run_compiled(ctx, binary, [], opts.sim_limits)
     else:
-        if not (ctx.prebuilt and (ctx.workdir / ctx.prebuilt).exists()):
-            comp = run_tool("iverilog", [*icarus_compile_args(tb_top, "sim.vvp"), *files], cwd=ctx.workdir,
+        image = ctx.workdir / (ctx.prebuilt or "sim.vvp")
+        if not (ctx.prebuilt and image.exists()):
+            image = ctx.workdir / "sim.vvp"
+            comp = run_tool("iverilog", [*icarus_compile_args(tb_top, image.name), *files], cwd=ctx.workdir,
                             limits=opts.tool_limits)
             if comp.returncode != 0 or comp.timed_out:
                 return _compile_failure(ctx, detail, comp.output, comp.timed_out, "iverilog",
                                         parse_iverilog(comp.output))
-        res = run_tool("vvp", ["-n", ctx.prebuilt or "sim.vvp"], cwd=ctx.workdir, limits=opts.sim_limits)
+        res = run_image(ctx, image, opts.sim_limits)
     out = res.stdout
     detail.log_tail = res.output[-2000:]
     nonce = re.escape(ctx.nonce)
@@ -153,7 +193,8 @@ def run_bench(ctx: SimContext, files: list[str], tb_top: str | None, *, kind: st
         mm = _CM_MISMATCH.match(line.replace(ctx.nonce + " ", "", 1)) if line.startswith(ctx.nonce) else None
         if mm and len(detail.mismatches) < opts.max_mismatches:
             detail.mismatches.append(parse_mismatch(mm.group(1)))
-    waves = sorted(ctx.workdir.glob("*.vcd")) + sorted(ctx.workdir.glob("*.fst"))
+    sim_dir = ctx.workdir / SIM_DIR
+    waves = sorted(sim_dir.glob("*.vcd")) + sorted(sim_dir.glob("*.fst"))
     limit = res.killed_by_limit
     if limit:
         category = Category.TIMEOUT if res.timed_out or limit == "CPU-time limit" else Category.RESOURCE

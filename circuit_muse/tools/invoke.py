@@ -5,10 +5,14 @@ import os
 from collections.abc import Sequence
 
 from .registry import require
-from .sandbox import Limits, ProcessResult, run
+from .sandbox import Limits, ProcessResult, compile_cache_dir, run
 
 # Variables that must not leak into tool runs (a developer's shell may set these for other tools).
 _SCRUB = ("PYTEST_CURRENT_TEST", "COCOTB_RESULTS_FILE", "MODULE", "TOPLEVEL", "TESTCASE")
+
+
+# Tools whose runs start our Python interpreter (Verilator's makefiles call it; cocotb runs under it).
+_RUNS_PYTHON = frozenset({"python", "verilator"})
 
 
 def tool_env(name: str, extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -21,6 +25,22 @@ def tool_env(name: str, extra: dict[str, str] | None = None) -> dict[str, str]:
 
 
 def run_tool(name: str, args: Sequence[str], *, cwd: str | os.PathLike[str], limits: Limits,
-             extra_env: dict[str, str] | None = None, stdin: bytes | None = None) -> ProcessResult:
+             extra_env: dict[str, str] | None = None, stdin: bytes | None = None,
+             compile_cache: bool | None = None, hide: Sequence[str | os.PathLike[str]] = (),
+             writable: Sequence[str | os.PathLike[str]] = ()) -> ProcessResult:
+    """Run tool `name` in the sandbox; cwd (and `writable`) are the only directories it can write.
+
+    compile_cache (default: on for verilator, a compiler that never runs the design) also binds the
+    ccache directory writable and points OBJCACHE at it; simulations never get it.
+    """
     tool = require(name)
-    return run([tool.path, *args], cwd=cwd, limits=limits, env=tool_env(name, extra_env), stdin=stdin)
+    env = tool_env(name, extra_env)
+    binds: list[str | os.PathLike[str]] = list(writable)
+    cache = compile_cache_dir() if (name == "verilator" if compile_cache is None else compile_cache) else None
+    if cache is not None:
+        env.update(OBJCACHE="ccache", CCACHE_DIR=str(cache))
+        binds.append(cache)
+    else:
+        env.pop("OBJCACHE", None)
+    return run([tool.path, *args], cwd=cwd, limits=limits, env=env, stdin=stdin, writable=binds, hide=hide,
+               python=name in _RUNS_PYTHON)

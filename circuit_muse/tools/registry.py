@@ -10,7 +10,6 @@ import importlib.util
 import os
 import re
 import shutil
-import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,14 +37,19 @@ class LocatedTool:
 
 @functools.cache
 def _version_of(name: str, path: str, env_items: tuple[tuple[str, str], ...]) -> str:
+    from . import sandbox  # sandbox finds bwrap through this module, so import it late
+
     tool = TOOLS[name]
     env = {**os.environ, **dict(env_items)}
-    try:
-        out = subprocess.run([path, *tool.version_args], capture_output=True, text=True, timeout=20, env=env)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise ToolError(f"{name} at {path} did not report its version ({exc}); reinstall it.") from exc
-    text = (out.stdout + out.stderr).strip()
-    return tool.parse_version(text)
+    runner = sandbox.run if tool.sandboxed else sandbox.run_trusted
+    with sandbox.workdir(prefix="cm-version-") as work:
+        try:
+            out = runner([path, *tool.version_args], cwd=work, env=env, limits=sandbox.Limits(wall_s=20))
+        except (OSError, ToolNotFound) as exc:
+            raise ToolError(f"{name} at {path} did not report its version ({exc}); reinstall it.") from exc
+    if out.timed_out:
+        raise ToolError(f"{name} at {path} did not report its version within 20 s; reinstall it.")
+    return tool.parse_version(out.output.strip())
 
 
 class Tool:
@@ -56,6 +60,7 @@ class Tool:
     binary: str = ""
     install_hint: str = ""
     version_args: tuple[str, ...] = ("--version",)
+    sandboxed: bool = True  # False only for the sandbox's own launchers (bwrap, setpriv)
 
     def candidates(self) -> list[str]:
         found = shutil.which(self.binary)
@@ -171,7 +176,28 @@ class Python(Tool):
         return [sys.executable]
 
 
-TOOLS: dict[str, Tool] = {t.name: t for t in (Iverilog(), Vvp(), Verilator(), Yosys(), Python())}
+class Bwrap(Tool):
+    """bubblewrap, the OS sandbox every tool call runs in (tools/sandbox.py)."""
+
+    name, env_var, binary = "bwrap", "CIRCUIT_MUSE_BWRAP", "bwrap"
+    install_hint = "Install bubblewrap: `apt-get install bubblewrap`."
+    sandboxed = False
+
+    def parse_version(self, text: str) -> str:
+        m = re.search(r"bubblewrap (\S+)", text)
+        return m.group(1) if m else text.splitlines()[0]
+
+
+class Setpriv(Tool):
+    """util-linux setpriv: drops a root caller's sandbox to uid 65534 without a user namespace."""
+
+    name, env_var, binary = "setpriv", "CIRCUIT_MUSE_SETPRIV", "setpriv"
+    install_hint = "Install util-linux: `apt-get install util-linux`."
+    sandboxed = False
+
+
+TOOLS: dict[str, Tool] = {t.name: t for t in (Iverilog(), Vvp(), Verilator(), Yosys(), Python(), Bwrap(),
+                                              Setpriv())}
 
 
 def require(name: str) -> LocatedTool:
@@ -197,11 +223,15 @@ def available(name: str) -> bool:
 
 
 def versions(names: tuple[str, ...] = ("iverilog", "verilator", "yosys")) -> dict[str, str]:
-    """Versions of the located tools (missing ones read 'missing'); part of every cache key."""
+    """Versions of the located tools (missing ones read 'missing') and the sandbox mode; part of every
+    cache key, so a report made without isolation is never served as an isolated one."""
+    from .sandbox import isolation
+
     out = {}
     for n in names:
         try:
             out[n] = require(n).version
         except (ToolNotFound, ToolError):
             out[n] = "missing"
+    out["sandbox"] = isolation().mode
     return out

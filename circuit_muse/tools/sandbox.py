@@ -1,10 +1,14 @@
-"""Run one untrusted command: own process group, rlimits, wall-clock kill, capped output, throwaway directory.
+"""Run one untrusted command: an OS sandbox (bubblewrap) plus rlimits, a wall-clock kill, capped output.
 
-This is defence in depth for simulator runs of model-written RTL. It is not a container: the static
-screen is what keeps file and shell access out of the design in the first place.
+`run` is the one place circuit_muse starts a process. With bubblewrap (the default where it works) the
+command gets no network, a read-only view of the system, a private /tmp, its own writable work directory
+and nothing else, uid 65534 (so RLIMIT_NPROC binds even when the caller is root), a scrubbed
+environment and a pid namespace that dies with it. Without namespaces it falls back to rlimits in the
+caller's own user and filesystem, and says so through `isolation()` (the report carries it).
 """
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import resource
@@ -12,15 +16,19 @@ import selectors
 import shlex
 import shutil
 import signal
+import stat
 import subprocess
+import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
-from ..errors import ToolNotFound
+from ..errors import InputError, ToolNotFound
 
 log = logging.getLogger("circuit_muse.sandbox")
 
@@ -40,6 +48,9 @@ class Limits:
 
     def scaled(self, **changes: float | int) -> Limits:
         return Limits(**{**self.__dict__, **changes})
+
+
+DEFAULT_LIMITS = Limits()
 
 
 @dataclass
@@ -94,6 +105,34 @@ def _limit_setter(limits: Limits):  # type: ignore[no-untyped-def]
     return apply
 
 
+@functools.cache
+def _prlimit_path() -> str | None:
+    return shutil.which("prlimit")
+
+
+def _prlimit_prefix(limits: Limits) -> list[str] | None:
+    """`prlimit --cpu=.. -- ` setting the same limits as `_limit_setter`, or None without util-linux prlimit.
+
+    An exec of prlimit costs ~3 ms; a preexec_fn makes Python fork the whole (large) caller instead of
+    vfork-ing it, ~10 ms per call in a pipeline worker.
+    """
+    path = _prlimit_path()
+    if not path:
+        return None
+    wanted = [("cpu", resource.RLIMIT_CPU, limits.cpu_s, limits.cpu_s + 1),
+              ("as", resource.RLIMIT_AS, limits.address_space, limits.address_space),
+              ("fsize", resource.RLIMIT_FSIZE, limits.file_size, limits.file_size),
+              ("core", resource.RLIMIT_CORE, 0, 0),
+              ("nproc", resource.RLIMIT_NPROC, limits.processes, limits.processes)]
+    args = [path]
+    for flag, res, soft, hard in wanted:
+        cap = resource.getrlimit(res)[1]
+        if not _caller_is_root() and cap != resource.RLIM_INFINITY:
+            soft, hard = min(soft, cap), min(hard, cap)
+        args.append(f"--{flag}={soft}:{hard}")
+    return [*args, "--"]
+
+
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     try:
         os.killpg(proc.pid, signal.SIGKILL)
@@ -101,34 +140,312 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
         pass
 
 
+# --- isolation -------------------------------------------------------------------------------------------
+
+SANDBOX_UID = SANDBOX_GID = 65534  # nobody/nogroup: owns nothing on the host, so RLIMIT_NPROC counts
+MODE_ENV = "CIRCUIT_MUSE_SANDBOX"
+CCACHE_DIR_ENV = "CIRCUIT_MUSE_CCACHE_DIR"
+_MODES = ("bwrap", "rlimits")
+
+# The only variables a sandboxed command inherits from the caller (HOME and TMPDIR are set per run).
+_ENV_ALLOW = frozenset({"PATH", "LANG", "LC_ALL", "LC_CTYPE", "LANGUAGE", "TZ", "VERILATOR_ROOT", "PYTHONPATH",
+                        "OBJCACHE", "PYTHONHASHSEED", "PYTHONDONTWRITEBYTECODE", "SOURCE_DATE_EPOCH"})
+_ENV_ALLOW_PREFIXES = ("CCACHE_",)
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """How `run` isolates commands on this machine; `degraded` means rlimits only (say so in reports)."""
+
+    mode: str
+    summary: str
+
+    @property
+    def degraded(self) -> bool:
+        return self.mode != "bwrap"
+
+    def __str__(self) -> str:
+        return self.summary
+
+
+def _caller_is_root() -> bool:
+    return os.geteuid() == 0
+
+
+def _bwrap_path() -> str:
+    from .registry import require
+
+    return require("bwrap").path
+
+
+def _setpriv_path() -> str:
+    from .registry import require
+
+    return require("setpriv").path
+
+
+def isolation() -> Isolation:
+    """The isolation `run` gives right now: bwrap when CIRCUIT_MUSE_SANDBOX allows it and it works here.
+
+    CIRCUIT_MUSE_SANDBOX=rlimits asks for the weaker mode; =bwrap makes a missing bwrap an error; unset
+    means bwrap where it works, else rlimits (logged as a warning, and noted in every report).
+    """
+    wanted = os.environ.get(MODE_ENV, "").strip().lower()
+    if wanted and wanted not in _MODES:
+        raise InputError(f"{MODE_ENV}={wanted!r} is not a sandbox mode; use one of {', '.join(_MODES)} "
+                         "(or unset it to use bwrap where it works)")
+    return _probe(wanted, os.environ.get("CIRCUIT_MUSE_BWRAP", ""), os.environ.get("PATH", ""))
+
+
+@functools.cache
+def _probe(wanted: str, _bwrap_override: str, _path: str) -> Isolation:
+    if wanted == "rlimits":
+        return Isolation("rlimits", f"rlimits only: {MODE_ENV}=rlimits (no namespaces, the caller's own user "
+                                    "and filesystem)")
+    probe_dir = Path(tempfile.mkdtemp(prefix="cm-probe-"))
+    try:
+        argv = _bwrap_prefix(probe_dir, (), (), (), {}) + ["true"]
+        res = subprocess.run(argv, capture_output=True, timeout=20)
+        failure = None if res.returncode == 0 else res.stderr.decode(errors="replace").strip()[-300:]
+    except ToolNotFound as exc:
+        failure = str(exc)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        failure = str(exc)
+    finally:
+        shutil.rmtree(probe_dir, ignore_errors=True)
+    if failure is None:
+        return Isolation("bwrap", f"bwrap: uid {SANDBOX_UID}, no network, read-only root, private /tmp")
+    if wanted == "bwrap":
+        raise ToolNotFound(f"{MODE_ENV}=bwrap but bubblewrap cannot run here ({failure}); install it "
+                           "(`apt-get install bubblewrap`) or allow user namespaces, or set "
+                           f"{MODE_ENV}=rlimits to run without isolation")
+    log.warning("no OS sandbox on this machine, running tools under rlimits only: %s", failure)
+    return Isolation("rlimits", f"rlimits only: no namespaces on this machine ({failure})")
+
+
+def _hidden_roots() -> list[str]:
+    roots = {"/tmp", "/var/tmp", os.path.realpath(tempfile.gettempdir())}
+    return sorted(r for r in roots if r != "/")
+
+
+def compile_cache_dir() -> Path | None:
+    """The persistent ccache directory C++ builds may write (None without ccache or a safe directory).
+
+    It lives outside every work directory (so rebuilds across runs hit it), is owned by the uid the
+    sandbox runs as, and is bound writable only into compile steps, never into a simulation's sandbox.
+    """
+    if not shutil.which("ccache"):
+        return None
+    owner = SANDBOX_UID if not isolation().degraded and _caller_is_root() else os.getuid()
+    path = Path(os.environ.get(CCACHE_DIR_ENV) or f"/var/tmp/circuit_muse-ccache-{os.getuid()}")
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if path.stat().st_uid != owner and _caller_is_root():
+            os.chown(path, owner, SANDBOX_GID if owner == SANDBOX_UID else os.getgid())
+        if path.stat().st_uid != owner:
+            raise PermissionError(f"{path} is owned by uid {path.stat().st_uid}, not {owner}")
+    except OSError as exc:
+        log.warning("C++ builds run without ccache: %s (set %s to a directory you own)", exc, CCACHE_DIR_ENV)
+        return None
+    return path
+
+
+@functools.cache
+def _writable_dev_null() -> str | None:
+    """A 0666 /dev/null node to bind in when the host's is not writable by others (some containers ship
+    it 0755; uid 65534 could then not discard output, and Verilator fails writing to it)."""
+    if os.stat("/dev/null").st_mode & 0o002 or not _caller_is_root():
+        return None
+    node = Path("/var/tmp/circuit_muse-dev-0/null")
+    try:
+        node.parent.mkdir(mode=0o755, exist_ok=True)
+        if node.parent.stat().st_uid != 0:
+            raise PermissionError(f"{node.parent} is not owned by root")
+        try:
+            os.mknod(node, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+        except FileExistsError:  # made earlier, or by a concurrent worker: checked below
+            pass
+        st = node.stat()
+        if not stat.S_ISCHR(st.st_mode) or st.st_rdev != os.makedev(1, 3) or st.st_uid != 0:
+            raise PermissionError(f"{node} is not root's null device")
+        os.chmod(node, 0o666)
+    except OSError as exc:
+        log.warning("the sandbox's /dev/null is not writable (host /dev/null is not 0666): %s", exc)
+        return None
+    return str(node)
+
+
+@functools.cache
+def _home_and_runtime() -> tuple[tuple[Path, ...], tuple[Path, ...], tuple[Path, ...]]:
+    """(home to hide, directories to hide for Python, Python roots to bind back read-only).
+
+    The caller's home is hidden (keys, tokens, shell history) unless uid 65534 cannot enter it anyway
+    (root's 0700 /root: one mount less per call). Commands that run Python (cocotb, Verilator's build)
+    also need the interpreter, the venv and this package, which may sit under a directory uid 65534
+    cannot enter (pyenv in /root): that directory is emptied and they are bound back read-only.
+    """
+    home = Path(os.path.expanduser("~")).resolve()
+    home_hide = () if home == Path("/") or (_caller_is_root() and not os.stat(home).st_mode & 0o001) else (home,)
+    roots = {Path(p).resolve() for p in (sys.base_prefix, sys.prefix, Path(__file__).resolve().parents[2])}
+    blocked = set(home_hide)
+    for root in roots:
+        for parent in (*reversed(root.parents), root):
+            if parent != Path("/") and not os.stat(parent).st_mode & 0o001:
+                blocked.add(parent)
+                break
+    keep = tuple(sorted(r for r in roots if any(h == r or h in r.parents for h in blocked)))
+    return home_hide, tuple(sorted(blocked)), keep
+
+
+def _parents_below(path: Path, roots: Sequence[Path]) -> list[Path]:
+    """The ancestors of path strictly inside the deepest emptied root above it, outermost first."""
+    above = [r for r in roots if r in path.parents]
+    if not above:
+        return []
+    root = max(above, key=lambda r: len(r.parts))
+    return [a for a in reversed(path.parents) if root in a.parents]
+
+
+def _bwrap_prefix(cwd: Path, writable: Sequence[Path], readonly: Sequence[Path], hide: Sequence[Path],
+                  env: Mapping[str, str], python: bool = False) -> list[str]:
+    argv = [_bwrap_path(), "--die-with-parent", "--new-session"]
+    if _caller_is_root():
+        # No user namespace: bwrap's would map 65534 back to root, where RLIMIT_NPROC never binds. setpriv
+        # (below) drops to a real uid 65534 with no capabilities instead.
+        argv += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
+    else:
+        argv += ["--unshare-all", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_GID)]
+    argv += ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
+    null = _writable_dev_null()
+    if null:
+        argv += ["--dev-bind", null, "/dev/null"]
+    cache = os.environ.get(CCACHE_DIR_ENV)
+    if cache and Path(cache).resolve() not in writable and os.path.isdir(cache):
+        hide = [*hide, Path(cache).resolve()]  # compiled objects of benches (their nonces): compile steps only
+    home_hide, python_hide, python_keep = _home_and_runtime()
+    hide = [*(python_hide if python else home_hide), *hide]
+    readonly = [*(python_keep if python else ()), *readonly]
+    emptied = [Path(r) for r in _hidden_roots()] + list(hide)
+    for root in _hidden_roots():  # every other run's work directory lives here
+        argv += ["--perms", "1777", "--tmpfs", root]
+    for path in hide:
+        argv += ["--tmpfs", str(path)]
+    for flag, paths in (("--bind", (cwd, *writable)), ("--ro-bind", readonly)):
+        for path in paths:
+            # bwrap would create the missing parents mode 0700 (root's), which uid 65534 cannot enter
+            for parent in _parents_below(path, emptied):
+                argv += ["--dir", str(parent)]
+            argv += [flag, str(path), str(path)]
+    argv += ["--chdir", str(cwd), "--clearenv"]
+    for key, value in env.items():
+        argv += ["--setenv", key, value]
+    argv.append("--")
+    if _caller_is_root():
+        argv += [_setpriv_path(), f"--reuid={SANDBOX_UID}", f"--regid={SANDBOX_GID}", "--clear-groups",
+                 "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
+    return argv
+
+
+def scrub_env(env: Mapping[str, str] | None, cwd: Path) -> dict[str, str]:
+    """The allow-listed part of env (os.environ if None), with HOME set to the run's own directory."""
+    src = os.environ if env is None else env
+    out = {k: v for k, v in src.items() if k in _ENV_ALLOW or k.startswith(_ENV_ALLOW_PREFIXES)}
+    out.setdefault("PATH", "/usr/local/bin:/usr/bin:/bin")
+    out.update(HOME=str(cwd), TMPDIR="/tmp", PYTHONDONTWRITEBYTECODE="1")
+    return out
+
+
+def make_writable_for_sandbox(path: str | os.PathLike[str]) -> None:
+    """Let the sandbox uid create files in `path` (a directory the caller made) when the caller is root."""
+    if _caller_is_root() and os.stat(path).st_uid != SANDBOX_UID:
+        os.chown(path, SANDBOX_UID, SANDBOX_GID)
+
+
+def _feed(pipe: IO[bytes], data: bytes) -> None:
+    try:
+        pipe.write(data)
+    except (BrokenPipeError, OSError):
+        pass
+    finally:
+        try:
+            pipe.close()
+        except OSError:
+            pass
+
+
 def run(
     argv: Sequence[str],
     *,
     cwd: str | os.PathLike[str],
-    limits: Limits = Limits(),
+    limits: Limits = DEFAULT_LIMITS,
     env: Mapping[str, str] | None = None,
     stdin: bytes | None = None,
+    writable: Sequence[str | os.PathLike[str]] = (),
+    readonly: Sequence[str | os.PathLike[str]] = (),
+    hide: Sequence[str | os.PathLike[str]] = (),
+    python: bool = False,
 ) -> ProcessResult:
-    """Run argv (never through a shell) under limits; kill its whole process group on timeout or flood."""
+    """Run argv (never through a shell) in the sandbox under limits; kill the whole tree on timeout or flood.
+
+    Only `cwd` (and `writable`) can be written; `readonly` paths are bound read-only (needed when they
+    sit under a hidden root such as /tmp); `hide` paths are replaced by empty directories first. The
+    environment is cut down to an allow-list whatever `env` holds. python=True makes our interpreter,
+    venv and package reachable (for commands that run Python: cocotb, Verilator's build).
+    """
+    return _run(argv, cwd=cwd, limits=limits, env=env, stdin=stdin, writable=writable, readonly=readonly,
+                hide=hide, iso=isolation(), python=python)
+
+
+def run_trusted(argv: Sequence[str], *, cwd: str | os.PathLike[str], limits: Limits = DEFAULT_LIMITS,
+                env: Mapping[str, str] | None = None) -> ProcessResult:
+    """Run one of the sandbox's own launchers (bwrap, setpriv: asking their version) under rlimits only."""
+    return _run(argv, cwd=cwd, limits=limits, env=env, stdin=None, writable=(), readonly=(), hide=(),
+                iso=Isolation("rlimits", "trusted launcher"), python=False)
+
+
+def _run(argv: Sequence[str], *, cwd: str | os.PathLike[str], limits: Limits, env: Mapping[str, str] | None,
+         stdin: bytes | None, writable: Sequence[str | os.PathLike[str]],
+         readonly: Sequence[str | os.PathLike[str]], hide: Sequence[str | os.PathLike[str]],
+         iso: Isolation, python: bool) -> ProcessResult:
     argv = [str(a) for a in argv]
-    log.info("running %s in %s", shlex.join(argv), cwd)
+    work = Path(cwd).resolve()
+    clean_env = scrub_env(env, work)
+    full = argv
+    if not iso.degraded:
+        for path in (work, *writable):
+            make_writable_for_sandbox(path)
+        full = _bwrap_prefix(work, [Path(p).resolve() for p in writable], [Path(p).resolve() for p in readonly],
+                             [Path(p).resolve() for p in hide], clean_env, python) + argv
+    prlimit = _prlimit_prefix(limits)
+    if prlimit:
+        full = prlimit + full
+    if full is not argv and not (os.path.isfile(argv[0]) or shutil.which(argv[0], path=clean_env["PATH"])):
+        raise ToolNotFound(f"cannot execute {argv[0]!r}: not found. Install it or point the "
+                           "matching CIRCUIT_MUSE_* variable at it.")
+    log.info("running %s in %s (%s)", shlex.join(argv), cwd, iso.mode)
     start = time.monotonic()
+    stdin_r = stdin_w = None
+    if stdin is not None:
+        # Our own pipe, owned by the sandbox uid, so the command may also read it by path (/dev/stdin).
+        stdin_r, stdin_w = os.pipe()
+        if not iso.degraded and _caller_is_root():
+            os.fchown(stdin_r, SANDBOX_UID, SANDBOX_GID)
     try:
         proc = subprocess.Popen(
-            argv, cwd=cwd, env=dict(env) if env is not None else None,
-            stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+            full, cwd=work, env=clean_env,
+            stdin=stdin_r if stdin_r is not None else subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            start_new_session=True, preexec_fn=_limit_setter(limits),
+            start_new_session=True, preexec_fn=None if prlimit else _limit_setter(limits),
         )
     except FileNotFoundError as exc:
+        for fd in (stdin_r, stdin_w):
+            if fd is not None:
+                os.close(fd)
         raise ToolNotFound(f"cannot execute {argv[0]!r}: {exc.strerror}. Install it or point the "
                            "matching CIRCUIT_MUSE_* variable at it.") from exc
-    if stdin is not None and proc.stdin is not None:
-        try:
-            proc.stdin.write(stdin)
-            proc.stdin.close()
-        except BrokenPipeError:
-            pass
+    if stdin_r is not None and stdin_w is not None and stdin is not None:
+        os.close(stdin_r)  # a thread feeds it, so a child that never reads cannot hang us
+        threading.Thread(target=_feed, args=(os.fdopen(stdin_w, "wb"), stdin), daemon=True).start()
     bufs: dict[str, bytearray] = {"stdout": bytearray(), "stderr": bytearray()}
     total = 0
     timed_out = overflow = False
@@ -171,6 +488,8 @@ def run(
     sel.close()
     proc.stdout.close()
     proc.stderr.close()
+    if not iso.degraded and rc is not None and 128 < rc < 128 + signal.NSIG:
+        rc = -(rc - 128)  # bwrap reports a child killed by signal N as exit 128+N; keep Popen's convention
     sig = -rc if rc is not None and rc < 0 else None
     result = ProcessResult(
         argv=argv, returncode=rc, duration_s=time.monotonic() - start,

@@ -1,0 +1,167 @@
+"""The OS sandbox around every tool call: real bubblewrap, real processes, real loopback sockets."""
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+import circuit_muse as cm
+from circuit_muse.errors import InputError, ToolNotFound
+from circuit_muse.tools import sandbox
+from circuit_muse.tools.sandbox import Limits
+
+pytestmark = pytest.mark.simulator
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _bwrap_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test here demands the real sandbox: a machine without it fails loudly instead of passing."""
+    monkeypatch.setenv(sandbox.MODE_ENV, "bwrap")
+    assert not sandbox.isolation().degraded
+
+
+def _sh(script: str, work: Path, **limits: float) -> sandbox.ProcessResult:
+    return sandbox.run(["sh", "-c", script], cwd=work, limits=Limits(**{"wall_s": 30, **limits}))  # type: ignore[arg-type]
+
+
+def test_cannot_write_outside_its_workdir() -> None:
+    token = secrets.token_hex(6)
+    host_tmp = Path(f"/tmp/cm-canary-{token}")
+    in_repo = REPO / f"cm-canary-{token}"
+    with sandbox.workdir() as work:
+        res = _sh(f"echo x > {host_tmp}; echo x > {in_repo}; echo x > /usr/cm-{token}; echo ok > inside", work)
+        assert (work / "inside").read_text() == "ok\n"
+    assert "Read-only file system" in res.stderr
+    assert not host_tmp.exists() and not in_repo.exists() and not Path(f"/usr/cm-{token}").exists()
+
+
+def test_other_work_directories_are_invisible() -> None:
+    with sandbox.workdir() as other, sandbox.workdir() as work:
+        (other / "secret").write_text("nonce")
+        res = _sh(f"cat {other}/secret; ls {other.parent}", work)
+        assert "nonce" not in res.stdout and other.name not in res.stdout
+        assert "No such file" in res.stderr
+
+
+def test_no_network_even_to_a_loopback_server_on_the_host() -> None:
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    port = server.getsockname()[1]
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5):
+            pass  # the server is reachable from outside the sandbox
+        code = textwrap.dedent(f"""
+            import socket
+            try:
+                socket.create_connection(("127.0.0.1", {port}), timeout=3)
+                print("CONNECTED")
+            except OSError as exc:
+                print("refused", exc)
+        """)
+        with sandbox.workdir() as work:
+            res = sandbox.run([sys.executable, "-c", code], cwd=work, limits=Limits(wall_s=30))
+    finally:
+        server.close()
+    assert "refused" in res.stdout and "CONNECTED" not in res.stdout
+
+
+def test_runs_as_uid_65534() -> None:
+    with sandbox.workdir() as work:
+        res = _sh("id -u; id -g", work)
+    assert res.stdout.split() == ["65534", "65534"]
+
+
+def test_a_fork_bomb_is_contained_by_rlimit_nproc() -> None:
+    code = textwrap.dedent("""
+        import os, time
+        n = 0
+        try:
+            for _ in range(400):
+                if os.fork() == 0:
+                    time.sleep(5)
+                    os._exit(0)
+                n += 1
+        except OSError as exc:
+            print("fork refused after", n, exc.errno)
+        print("forked", n)
+    """)
+    with sandbox.workdir() as work:
+        res = sandbox.run([sys.executable, "-c", code], cwd=work, limits=Limits(wall_s=30, processes=32))
+    assert "fork refused" in res.stdout, res.output
+    assert int(res.stdout.split("forked")[-1]) < 32
+
+
+def test_the_environment_is_scrubbed(monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = "cm-secret-" + secrets.token_hex(8)
+    monkeypatch.setenv("CM_TEST_API_KEY", secret)
+    with sandbox.workdir() as work:
+        res = sandbox.run(["env"], cwd=work, env={**os.environ, "ANOTHER_TOKEN": secret})
+    assert secret not in res.stdout
+    env = dict(line.split("=", 1) for line in res.stdout.splitlines() if "=" in line)
+    assert env["HOME"] == str(work.resolve()) and "PATH" in env
+
+
+def test_the_whole_tree_dies_on_timeout() -> None:
+    token = "cm-survivor-" + secrets.token_hex(6)
+    # A child that detaches into its own session and ignores SIGTERM/SIGHUP, plus a plain background child.
+    escape = f"import os, signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); os.setsid(); time.sleep(120)  # {token}"
+    script = f"{sys.executable} -c '{escape}' & nohup {sys.executable} -c '{escape}' & sleep 120"
+    with sandbox.workdir() as work:
+        res = _sh(script, work, wall_s=1.5)
+    assert res.timed_out
+    survivors = _processes_with(token)
+    for _ in range(50):  # the kernel tears the pid namespace down asynchronously
+        if not survivors:
+            break
+        time.sleep(0.1)
+        survivors = _processes_with(token)
+    assert survivors == []
+
+
+def _processes_with(token: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes()
+                state = (entry / "status").read_text()
+            except OSError:
+                continue
+            if token.encode() in cmdline and "State:\tZ" not in state:
+                found.append(int(entry.name))
+    return found
+
+
+def test_fallback_to_rlimits_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(sandbox.MODE_ENV, "rlimits")
+    iso = sandbox.isolation()
+    assert iso.degraded and "rlimits only" in str(iso)
+    report = cm.verify("module m(input a, output y); assign y = ~a; endmodule\n", use_cache=False)
+    assert any("without an OS sandbox" in n for n in report.notes), report.notes
+
+
+def test_bwrap_demanded_but_missing_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CIRCUIT_MUSE_BWRAP", "/nonexistent/bwrap")
+    with pytest.raises(ToolNotFound, match="CIRCUIT_MUSE_BWRAP"):
+        sandbox.isolation()
+    monkeypatch.setenv(sandbox.MODE_ENV, "docker")
+    with pytest.raises(InputError, match="CIRCUIT_MUSE_SANDBOX"):
+        sandbox.isolation()
+
+
+def test_the_sandboxed_report_names_its_isolation() -> None:
+    from circuit_muse.testbench import ReferenceTestbench
+
+    src = "module m(input a, output y); assign y = ~a; endmodule\n"
+    report = cm.verify(src, testbench=ReferenceTestbench(src), use_cache=False)
+    assert report.passed, report.notes
+    assert report.stage("simulate").info["isolation"].startswith("bwrap: uid 65534")
+    assert not any("without an OS sandbox" in n for n in report.notes)
