@@ -12,8 +12,7 @@ pytestmark = [pytest.mark.simulator, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def local_ray():
-    import ray
-
+    ray = pytest.importorskip("ray", reason="the [bench] extra (Ray) is not installed: pip install -e '.[bench]'")
     ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
     yield ray
     ray.shutdown()
