@@ -24,6 +24,7 @@ _EXPORTS: dict[str, str] = {
     "PortSpec": "circuit_muse.contract",
     "Category": "circuit_muse.report",
     "Diagnostic": "circuit_muse.report",
+    "Level": "circuit_muse.report",
     "Severity": "circuit_muse.report",
     "StageResult": "circuit_muse.report",
     "VerificationReport": "circuit_muse.report",
@@ -61,4 +62,4 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .errors import CircuitMuseError, InputError, ModelError, TestbenchError, ToolError, ToolNotFound, ToolTimeout
     from .loop import GenerationResult, agenerate_verified, generate_verified, iter_generate
     from .models.registry import get_model
-    from .report import Category, Diagnostic, Severity, StageResult, VerificationReport
+    from .report import Category, Diagnostic, Level, Severity, StageResult, VerificationReport

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import enum
 import json
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -13,10 +14,27 @@ class Severity(str, enum.Enum):
     INFO = "info"
 
 
+class Level(str, enum.Enum):
+    """Which checks a verdict rests on. Only FUNCTIONAL is a pass.
+
+    FUNCTIONAL: a testbench, a family suite or a reference comparison ran and passed (after lint and synth).
+    STATIC: lint and synthesis ran and found nothing, but nothing checked what the design does.
+    FAILED: some check failed (or did not finish).
+    """
+
+    FUNCTIONAL = "functional"
+    STATIC = "static"
+    FAILED = "failed"
+
+
+STATIC_VERDICT = "CLEAN, NOT FUNCTIONALLY VERIFIED"  # the words every static-only report carries
+
+
 class Category(str, enum.Enum):
     """One failure class per report, after VerilogEval v2's error classes."""
 
-    PASS = "pass"
+    PASS = "pass"                # functionally verified (level FUNCTIONAL)
+    UNVERIFIED = "unverified"    # lint and synthesis clean, but no functional check ran (level STATIC)
     NO_CODE = "no_code"          # extract found no Verilog
     UNSAFE = "unsafe"            # safety screen rejected a construct
     SYNTAX = "syntax"
@@ -38,7 +56,15 @@ class Category(str, enum.Enum):
 
 @dataclass
 class Diagnostic:
-    """One message from a tool, normalised: where, how bad, which rule, what, and the offending line."""
+    """One message from a tool, normalised: where, how bad, which rule, what, and the offending line.
+
+    severity: error, warning or info; message: the tool's text; tool: which tool said it (iverilog,
+    verilator, yosys, slang, screen, contract, cdc, ...); file/line/column: where (the design is
+    `design.sv`); code: the tool's rule (e.g. LATCH, multidriver, cdc-gray); source_line: the offending line;
+    category: the failure class it counts as.
+
+    Example: ``d.location()`` -> ``"design.sv:4:5"``; ``d.to_dict()`` for JSON.
+    """
 
     severity: Severity
     message: str
@@ -67,7 +93,11 @@ class Diagnostic:
 
 @dataclass
 class Mismatch:
-    """One failing check from simulation: when, which signal, what went in, what was expected, what came out."""
+    """One failing check from simulation: when, which signal, what went in, what was expected, what came out.
+
+    test / time / cycle: where in the run; signal, inputs, expected, got: the failing comparison (values as
+    text); message: a sentence when there is no single value to compare (e.g. a clock-domain crossing).
+    """
 
     test: str | None = None
     time: str | None = None
@@ -84,7 +114,12 @@ class Mismatch:
 
 @dataclass
 class SimulationDetail:
-    """What the simulate stage learned: counts, the first failures, and where the waveform of a failing run is."""
+    """What the simulate stage learned: counts, the first failures, and where the waveform of a failing run is.
+
+    testbench_kind (e.g. ``suite/counter:fast+full``), simulator; tests/failures (cocotb-style counts) and
+    samples/mismatched_samples (cycle comparisons); mismatches: the first failing checks; vcd_path: the kept
+    waveform of a failing run; log_tail: the end of the simulator's output. `pass_fraction` feeds the score.
+    """
 
     testbench_kind: str
     simulator: str
@@ -112,7 +147,14 @@ class SimulationDetail:
 
 @dataclass
 class StageResult:
-    """The outcome of one stage: pass/fail, duration, diagnostics and stage-specific facts."""
+    """The outcome of one stage: pass/fail, duration, diagnostics and stage-specific facts.
+
+    name: extract, screen, parse, lint, synth or simulate; passed / skipped; duration_s; diagnostics (all
+    messages; `errors` keeps the errors); category: why it failed; info: facts such as the synth cell count or
+    the testbench description; simulation: counts and first mismatches when it is the simulate stage.
+
+    Example: ``report.stage("lint").errors[0].message``.
+    """
 
     name: str
     passed: bool
@@ -151,9 +193,42 @@ STAGE_WEIGHTS: dict[str, float] = {
 }
 
 
+def display_score(score: float, passed: bool, digits: int = 3) -> float:
+    """A score as shown to people: a failing (or unverified) candidate is rounded *down*, never to 1.0.
+
+    >>> display_score(0.9996, passed=False, digits=2)
+    0.99
+    """
+    if passed:
+        return score
+    scale = 10 ** digits
+    return min(math.floor(score * scale) / scale, 1.0 - 1.0 / scale)
+
+
 @dataclass
 class VerificationReport:
-    """Everything verify() found about one candidate."""
+    """Everything verify() found about one candidate.
+
+    Fields:
+        passed: True only when the design is functionally verified (``level is Level.FUNCTIONAL``): lint and
+            synth were clean *and* a testbench, suite or reference ran and passed. A design that only passed
+            lint and synthesis has ``passed=False``, ``level=Level.STATIC`` and ``category=UNVERIFIED``.
+        level: which checks the verdict rests on (``functional``, ``static`` or ``failed``).
+        category: the one failure class (``pass`` when passed, ``unverified`` for static-only).
+        score: 0..1 for ranking candidates; exactly 1.0 only for a functional pass, below 1 otherwise.
+        stages: one StageResult per stage that ran, cheapest first (extract, screen, parse, lint, synth,
+            simulate); ``stage(name)`` finds one.
+        raw_text / source: the text given to verify() and the Verilog extracted from it.
+        top: the top module; functional_tested: whether a simulate stage ran; duration_s: wall time;
+        cache_hit / key: whether this came from the verification cache, and its key; notes: remarks.
+
+    Example::
+
+        report = cm.verify(text, testbench="tests/test_counter.py")
+        report                 # <VerificationReport PASS level=functional category=pass score=1.000 top=counter 57 ms>
+        print(report.summary())
+        report.stage("lint").diagnostics
+    """
 
     passed: bool
     category: Category
@@ -167,6 +242,46 @@ class VerificationReport:
     cache_hit: bool = False
     key: str | None = None
     notes: list[str] = field(default_factory=list)
+    level: Level = Level.FAILED
+
+    def __post_init__(self) -> None:
+        self.level = Level(self.level)
+        if self.passed and self.level is not Level.FUNCTIONAL:
+            raise ValueError("a report can only pass at level 'functional'")
+
+    @property
+    def verdict(self) -> str:
+        """One word or phrase: PASS, CLEAN, NOT FUNCTIONALLY VERIFIED, or FAIL (category)."""
+        if self.passed:
+            return "PASS"
+        if self.level is Level.STATIC:
+            return STATIC_VERDICT
+        return f"FAIL ({self.category.value})"
+
+    def __repr__(self) -> str:
+        return (f"<VerificationReport {self.verdict} level={self.level.value} category={self.category.value} "
+                f"score={display_score(self.score, self.passed):.3f} top={self.top or '?'} "
+                f"{self.duration_s * 1000:.0f} ms{' cached' if self.cache_hit else ''}>")
+
+    def summary(self) -> str:
+        """A few lines for people: the verdict, each stage with its mark, and the first problem."""
+        lines = [f"{self.verdict}  level={self.level.value}  score={display_score(self.score, self.passed):.3f}  "
+                 f"top={self.top or '?'}  {self.duration_s * 1000:.0f} ms"]
+        for st in self.stages:
+            mark = "-" if st.skipped else ("\u2713" if st.passed else "\u2717")
+            cat = f" [{st.category.value}]" if st.category and not st.passed else ""
+            lines.append(f"  {mark} {st.name}{cat}")
+        first = self.first_failure
+        if first is not None and first.errors:
+            d = first.errors[0]
+            lines.append(f"  first problem: {d.location()}: {d.message}")
+        elif first is not None and first.simulation and first.simulation.mismatches:
+            m = first.simulation.mismatches[0]
+            lines.append(f"  first mismatch: {m.signal or m.test or ''} expected {m.expected}, got {m.got}"
+                         if m.expected is not None else f"  first mismatch: {m.message}")
+        if self.level is Level.STATIC:
+            lines.append("  no testbench, suite or reference ran: lint and synthesis only")
+        return "\n".join(lines)
 
     def stage(self, name: str) -> StageResult | None:
         return next((s for s in self.stages if s.name == name), None)
@@ -182,6 +297,7 @@ class VerificationReport:
     def to_dict(self) -> dict[str, Any]:
         return {
             "passed": self.passed,
+            "level": self.level.value,
             "category": self.category.value,
             "score": round(self.score, 4),
             "top": self.top,
@@ -221,9 +337,17 @@ class VerificationReport:
                 category=Category(s["category"]) if s.get("category") else None,
                 info=s.get("info", {}), simulation=simd,
             ))
+        level = d.get("level")
+        if level is None:  # written before levels existed: a pass without simulation was static
+            level = (Level.FUNCTIONAL if d.get("functional_tested") else Level.STATIC) if d["passed"] else Level.FAILED
+        level = Level(level)
+        passed = d["passed"] and level is Level.FUNCTIONAL
+        category = Category(d["category"])
+        if level is Level.STATIC and category is Category.PASS:
+            category = Category.UNVERIFIED
         return cls(
-            passed=d["passed"], category=Category(d["category"]), score=d["score"], stages=stages,
+            passed=passed, category=category, score=d["score"] if passed else min(d["score"], 0.999), stages=stages,
             raw_text=d.get("raw_text", ""), source=d.get("source", ""), top=d.get("top"),
             functional_tested=d.get("functional_tested", False), duration_s=d.get("duration_s", 0.0),
-            cache_hit=d.get("cache_hit", False), key=d.get("key"), notes=list(d.get("notes", [])),
+            cache_hit=d.get("cache_hit", False), key=d.get("key"), notes=list(d.get("notes", [])), level=level,
         )

@@ -54,3 +54,23 @@ def test_generate_without_a_model_says_how_to_configure_one() -> None:
     res = subprocess.run([sys.executable, "-m", "circuit_muse.cli", "generate", "a counter"], cwd=ROOT,
                          capture_output=True, text=True, timeout=60, env=env)
     assert res.returncode == 2 and "CIRCUIT_MUSE_MODEL" in res.stderr
+
+
+def test_generate_without_a_matching_suite_says_so_first_and_ends_unverified() -> None:
+    with ScriptedOpenAIServer([fence(GOOD)]) as server:
+        res = cli("generate", "Make me a frobnicator with a blinking light.", "--model", server.spec(),
+                  "--samples", "1", "--rounds", "3")
+    assert res.returncode == 3, res.stderr
+    lines = res.stderr.splitlines()
+    announce = next(i for i, ln in enumerate(lines) if "no built-in family suite matches" in ln)
+    assert announce < next(i for i, ln in enumerate(lines) if ln.startswith("round 1"))
+    assert "CLEAN, NOT FUNCTIONALLY VERIFIED" in lines[-1] and "unverified" in lines[-1]
+    assert "round 2" not in res.stderr  # static-clean: nothing more a round could check
+
+
+def test_generate_reports_what_the_matcher_ignored() -> None:
+    with ScriptedOpenAIServer([fence(GOOD)]) as server:
+        res = cli("generate", "Design a 4-bit counter that counts by 2.",
+                  "--model", server.spec(), "--samples", "1", "--rounds", "1", "--quiet")
+    assert "step of 2" in res.stderr and "cannot express" in res.stderr
+    assert res.returncode in (1, 3) and "verified: PASS" not in res.stderr

@@ -45,16 +45,50 @@ def test_json_and_junit(tmp_path: Path) -> None:
     res = cli("verify", "examples/counter.v", "tests/designs/bad_latch.v", "--json", "--junit", str(junit))
     assert res.returncode == 1
     data = json.loads(res.stdout)
-    assert [d["passed"] for d in data] == [True, False]
-    assert data[1]["category"] == "latch"
+    # no testbench: the clean counter is static-only, which is not a pass
+    assert [d["passed"] for d in data] == [False, False]
+    assert [d["level"] for d in data] == ["static", "failed"]
+    assert data[0]["category"] == "unverified" and data[1]["category"] == "latch"
     suite = ET.parse(junit).getroot()
-    assert suite.get("failures") == "1"
+    levels = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert levels == {"level:examples/counter.v": "static", "level:tests/designs/bad_latch.v": "failed"}
     assert any(c.find("failure") is not None and c.get("name") == "lint" for c in suite.iter("testcase"))
 
 
 def test_stdin_and_raw_model_text() -> None:
     text = "Sure:\n```verilog\n" + (ROOT / "examples/counter.v").read_text() + "```\nDone."
-    assert cli("verify", "-", stdin=text).returncode == 0
+    assert cli("verify", "-", "--reference", "examples/counter_ref.v", stdin=text).returncode == 0
+
+
+def test_static_only_design_is_clean_not_verified_with_exit_3() -> None:
+    res = cli("verify", "examples/counter.v")
+    assert res.returncode == 3, res.stdout + res.stderr
+    first = res.stdout.splitlines()[0]
+    assert "CLEAN, NOT FUNCTIONALLY VERIFIED" in first and "PASS" not in res.stdout
+    assert "score=1.000" not in first
+    assert "!! CLEAN, NOT FUNCTIONALLY VERIFIED" in res.stdout  # the closing banner as well
+    data = json.loads(cli("verify", "examples/counter.v", "--json").stdout)
+    assert data["passed"] is False and data["level"] == "static" and data["category"] == "unverified"
+    # a failure among the designs wins over static: exit 1
+    assert cli("verify", "examples/counter.v", "tests/designs/bad_syntax.v").returncode == 1
+    assert "3" in cli("verify", "--help").stdout.split("exit codes:")[1]
+
+
+def test_failing_candidate_never_shows_score_one() -> None:
+    # one wrong sample in hundreds: the raw score rounds to 1.00; what is shown must not
+    from circuit_muse.cli.render import render_text
+    from circuit_muse.report import display_score
+
+    assert display_score(0.9996, passed=False, digits=2) == 0.99
+    assert display_score(0.9996, passed=False, digits=3) == 0.999
+    assert display_score(1.0, passed=True) == 1.0
+    res = cli("verify", "tests/designs/bad_mismatch.v", "--reference", "examples/counter_ref.v", "--json")
+    rep = json.loads(res.stdout)
+    from circuit_muse.report import VerificationReport
+
+    report = VerificationReport.from_dict({**rep, "score": 0.99997})
+    assert "score=0.999" in render_text(report) and "1.000" not in render_text(report).splitlines()[0]
+    assert "score=0.999" in repr(report)
 
 
 def test_bad_usage_exits_2_with_a_clear_message() -> None:

@@ -43,3 +43,58 @@ def test_directives_above_the_module_are_kept() -> None:
 def test_no_module_gives_empty_source() -> None:
     ext = extract_verilog("I cannot help with that.")
     assert ext.source == "" and ext.modules == []
+
+
+PACKAGE_FIRST = """The width and a state type live in a package:
+
+package cfg_pkg;
+  localparam int W = 4;
+  typedef enum logic [1:0] {
+    IDLE,
+    RUN
+  } state_t;
+  function automatic logic [W-1:0] inc(input logic [W-1:0] x);
+    return x + 1;
+  endfunction
+endpackage
+
+interface bus_if;
+  logic [3:0] data;
+endinterface
+
+class packet;
+  int id;
+endclass
+
+import cfg_pkg::*;
+
+typedef struct packed {
+  logic a;
+  logic b;
+} pair_t;
+
+module top(input logic clk, output logic [3:0] q);
+endmodule
+That's it.
+"""
+
+
+def test_package_interface_class_typedef_and_import_before_the_module_are_kept_whole() -> None:
+    src = extract_verilog(PACKAGE_FIRST).source
+    raw_lines = PACKAGE_FIRST.splitlines()
+    first, last = raw_lines.index("package cfg_pkg;"), raw_lines.index("} pair_t;")
+    # every code line from the package to the struct survives, at its own line number
+    assert src.splitlines()[first:last + 1] == raw_lines[first:last + 1]
+    assert "The width" not in src and "That's it" not in src
+
+
+def test_prose_that_starts_with_a_keyword_is_not_taken_for_a_block() -> None:
+    src = extract_verilog("interface between the two blocks is below\nmodule m; endmodule\n").source
+    assert src.startswith("\nmodule m;")
+
+
+def test_a_fenced_package_next_to_a_fenced_module_is_kept() -> None:
+    raw = ("Package:\n```systemverilog\npackage p;\n  localparam W = 3;\nendpackage\n```\nModule:\n"
+           "```verilog\nmodule m(output [p::W-1:0] y); assign y = 0; endmodule\n```\n")
+    src = extract_verilog(raw).source
+    assert src.index("package p;") < src.index("module m(") and "endpackage" in src

@@ -9,6 +9,7 @@ import pytest
 
 import circuit_muse as cm
 from circuit_muse.loop import Task, classify_task, generate_verified, iter_generate
+from circuit_muse.loop.events import Event
 from circuit_muse.loop.feedback import MAX_CHARS, build_feedback
 from circuit_muse.loop.loop import agenerate_verified
 from circuit_muse.testbench import ReferenceTestbench
@@ -85,7 +86,8 @@ def test_streaming_events_in_order() -> None:
         evs = list(iter_generate("Design a 4-bit counter.", model=server.spec(), testbench=ReferenceTestbench(GOOD),
                                  samples=1))
     types = [e.type for e in evs]
-    assert types[0] == "round_started" and types[-1] == "done"
+    assert types[:2] == ["match", "round_started"] and types[-1] == "done"
+    assert evs[0].data["mode"] == "testbench"
     assert "token" in types and "stage" in types and "candidate" in types and "feedback" in types
     assert types.index("feedback") < len(types) - 1 - types[::-1].index("round_started")
     assert evs[-1].data["passed"] and evs[-1].data["result"].passed
@@ -112,10 +114,56 @@ def test_no_testbench_and_no_match_says_no_functional_test(monkeypatch: pytest.M
     import circuit_muse.suites as suites
 
     monkeypatch.setattr(suites, "match", lambda prompt: None)
+    seen: list[Event] = []
     with ScriptedOpenAIServer([fence(GOOD)]) as server:
-        result = generate_verified("Make me a frobnicator.", model=server.spec(), samples=1)
-    assert result.passed and not result.report.functional_tested
+        result = generate_verified("Make me a frobnicator.", model=server.spec(), samples=1, max_rounds=3,
+                                   on_event=seen.append)
+    # lint+synth clean is not a pass: level static, and the loop stops there (nothing more to learn)
+    assert not result.passed and result.level == "static" and not result.report.functional_tested
+    assert result.report.category is cm.Category.UNVERIFIED and result.report.score < 1
+    assert result.stop_reason == "static-clean" and result.rounds_used == 1
     assert any("no functional test" in n for n in result.notes)
+    assert seen[0].type == "match" and seen[0].data["mode"] == "static"
+    assert "NOT FUNCTIONALLY VERIFIED" in seen[0].data["line"]
+    assert result.to_dict()["level"] == "static"
+
+
+TERMINAL_COUNT = "Design a 4-bit down counter with a terminal count output that pulses at zero."
+
+
+def test_a_match_that_contradicts_the_prompt_is_not_imposed() -> None:
+    seen: list[Event] = []
+    with ScriptedOpenAIServer([fence(GOOD)]) as server:
+        result = generate_verified(TERMINAL_COUNT, model=server.spec(), samples=1, max_rounds=1,
+                                   on_event=seen.append)
+        prompt_sent = server.chat_requests[0].messages[-1]["content"]
+    match = result.match
+    assert match["family"] == "counter" and "down" in match["variant"] and match["mode"] == "static"
+    assert any("terminal count" in x for x in match["ignored"]) and match["unsure"]
+    # the suite's contract (no terminal-count port) never reached the model, and no suite ran
+    assert "Ports (use exactly these names" not in prompt_sent and result.spec is None
+    assert result.report.stage("simulate") is None and not result.passed
+    assert seen[0].type == "match" and "terminal count" in seen[0].data["line"]
+    assert any("terminal count" in n for n in result.notes)
+
+
+def test_the_reset_value_in_the_prompt_reaches_the_contract() -> None:
+    with ScriptedOpenAIServer([fence(GOOD)]) as server:
+        result = generate_verified("Design a 6-bit down counter that stops at zero; its reset value is 63.",
+                                   model=server.spec(), samples=1, max_rounds=1)
+        prompt_sent = server.chat_requests[0].messages[-1]["content"]
+    assert result.match["mode"] == "suite" and result.spec["params"]["RESET"] == 63
+    assert "sat" in result.spec["variant"] and "`count` becomes 63" in prompt_sent
+
+
+def test_an_adapted_match_runs_the_closest_suite_and_says_so() -> None:
+    seen: list[Event] = []
+    with ScriptedOpenAIServer([fence(GOOD)]) as server:
+        result = generate_verified("Design an 8-bit register that loads d when load is asserted.",
+                                   model=server.spec(), samples=1, max_rounds=1, on_event=seen.append)
+    assert result.match["mode"] == "suite" and result.match["unsure"]
+    assert "en" in result.match["variant"].split("-") and result.spec["contract"]["module"] == "register"
+    assert "`en`" in seen[0].data["line"] and "UNSURE" in seen[0].data["line"]
 
 
 def test_task_classifier() -> None:

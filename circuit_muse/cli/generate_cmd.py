@@ -10,13 +10,16 @@ from ..errors import InputError
 from ..loop import generate_verified
 from ..loop.events import Event
 from ..models.registry import get_model
+from ..report import STATIC_VERDICT
+from .exit_codes import EXIT_CODES_HELP, EXIT_FAIL, exit_code
 from .paths import readable_file, writable_dir, writable_file
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("generate", help="generate Verilog from a prompt and repair it until it verifies",
                        description="Generate Verilog for PROMPT, verify every candidate, feed failures back to "
-                                   "the model, and print the best design. Exit 0 only if it passed.")
+                                   "the model, and print the best design. Exit 0 only if it passed.",
+                       epilog=EXIT_CODES_HELP)
     p.add_argument("prompt", help="what to build, in plain English (use '-' to read it from stdin)")
     p.add_argument("--model", help="hf:PATH or openai:BASE_URL#MODEL (default: $CIRCUIT_MUSE_MODEL)")
     p.add_argument("--model-option", action="append", default=[], metavar="KEY=VALUE",
@@ -111,9 +114,17 @@ def run(args: argparse.Namespace) -> int:
         writable_dir(args.keep_waves, "--keep-waves")
     progress = None if (args.json or args.quiet) else _Progress(full_feedback=args.full_feedback or args.verbose >= 1)
     model = get_model(args.model, **_model_options(args.model_option))
+
+    def on_event(e: Event) -> None:  # what will be checked is said before round 1; a warning even with --quiet
+        if e.type == "match":
+            if not args.json and (not args.quiet or e.data.get("mode") == "static" or e.data.get("unsure")):
+                print(f"// {e.data['line']}", file=sys.stderr, flush=True)
+        elif progress is not None:
+            progress(e)
+
     result = generate_verified(prompt, model=model, testbench=args.testbench, max_rounds=args.rounds,
                                samples=args.samples, temperature=args.temperature, seed=args.seed,
-                               on_event=progress, task=args.task, max_tokens=args.max_tokens,
+                               on_event=on_event, task=args.task, max_tokens=args.max_tokens,
                                max_seconds=args.max_seconds, max_new_tokens=args.max_new_tokens,
                                options={"keep_vcd_dir": args.keep_waves} if args.keep_waves else None)
     if args.output and result.verilog:
@@ -130,7 +141,12 @@ def run(args: argparse.Namespace) -> int:
         for note in result.notes:
             print(f"note: {note}", file=sys.stderr)
         print(result.verilog or "// no Verilog was produced", end="" if (result.verilog or "").endswith("\n") else "\n")
-        status = "verified: PASS" if result.passed else f"NOT verified: {result.report.category.value if result.report else 'no code'}"
+        if result.passed:
+            status = "verified: PASS"
+        elif result.level == "static":
+            status = f"{STATIC_VERDICT} (lint and synthesis only; unverified)"
+        else:
+            status = f"NOT verified: {result.report.category.value if result.report else 'no code'}"
         print(f"// {status}; {result.rounds_used} round(s), {result.completion_tokens} tokens, "
               f"{result.total_s:.1f}s", file=sys.stderr)
         sim_stage = result.report.stage("simulate") if result.report and not result.passed else None
@@ -138,4 +154,6 @@ def run(args: argparse.Namespace) -> int:
         if sim is not None and sim.vcd_path:
             print(f"// waveform of the failing run: {sim.vcd_path} (open it with: gtkwave {sim.vcd_path})",
                   file=sys.stderr)
-    return 0 if result.passed else 1
+    if result.task == "explain":
+        return EXIT_FAIL  # prose is never verified
+    return exit_code([result.level])

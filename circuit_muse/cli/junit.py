@@ -17,6 +17,8 @@ def user_location(d: Diagnostic, name: str) -> str:
 
 def _suite(name: str, rep: VerificationReport) -> ET.Element:
     suite = ET.Element("testsuite", name=name)
+    props = ET.SubElement(suite, "properties")  # the verdict level: functional, static or failed
+    ET.SubElement(props, "property", name=f"level:{name}", value=rep.level.value)
     counts = {"tests": 0, "failures": 0, "skipped": 0}
     for st in rep.stages:
         counts["tests"] += 1

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..engine.elaborate import DESIGN_FILE
-from ..report import Severity, VerificationReport
+from ..report import STATIC_VERDICT, Level, Severity, VerificationReport, display_score
 
 _MARK = {True: "\u2713", False: "\u2717"}
 
@@ -16,8 +16,8 @@ def caret_line(source_line: str, column: int | None) -> str:
 
 def render_text(report: VerificationReport, name: str = "design") -> str:
     out = []
-    verdict = "PASS" if report.passed else f"FAIL ({report.category.value})"
-    out.append(f"{name}: {verdict}  score={report.score:.3f}  top={report.top or '?'}  "
+    out.append(f"{name}: {report.verdict}  score={display_score(report.score, report.passed):.3f}  "
+               f"top={report.top or '?'}  "
                f"{report.duration_s * 1000:.0f} ms{'  (cached)' if report.cache_hit else ''}")
     for st in report.stages:
         mark = "-" if st.skipped else _MARK[st.passed]
@@ -56,6 +56,10 @@ def render_text(report: VerificationReport, name: str = "design") -> str:
         if st.simulation and st.simulation.vcd_path:
             out.append(f"      waveform kept: {st.simulation.vcd_path}")
     for note in report.notes:
+        if report.level is Level.STATIC and note.startswith(STATIC_VERDICT):
+            continue  # said below, louder
         out.append(f"  note: {note}")
+    if report.level is Level.STATIC:
+        out.append(f"  !! {STATIC_VERDICT}: only lint and synthesis ran. Nothing checked what {name} does;")
+        out.append("  !! give --testbench, --reference or --suite to verify its behaviour (exit code 3).")
     return "\n".join(out)
-

@@ -8,6 +8,7 @@ import sys
 from ..engine.options import VerifyOptions
 from ..engine.pipeline import verify
 from ..errors import InputError
+from .exit_codes import EXIT_CODES_HELP, exit_code
 from .junit import junit_xml
 from .paths import readable_file, writable_dir, writable_file
 from .render import render_text
@@ -15,7 +16,8 @@ from .render import render_text
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("verify", help="check Verilog files: lint, synth, and simulation against a testbench",
-                       description="Check each FILE (raw model output is fine: code is extracted first).")
+                       description="Check each FILE (raw model output is fine: code is extracted first).",
+                       epilog=EXIT_CODES_HELP)
     p.add_argument("files", nargs="+", metavar="FILE", help="design file(s); '-' reads standard input")
     p.add_argument("--top", help="top module (default: the one nobody instantiates)")
     p.add_argument("--testbench", metavar="PATH", help="cocotb test module (.py) or self-checking Verilog bench")
@@ -102,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
             print(render_text(rep, name))
     if junit:
         junit.write_text(junit_xml(reports))
-    return 0 if all(r.passed for _, r in reports) else 1
+    return exit_code(r.level for _, r in reports)
 
 
 def _read(path: str) -> str:

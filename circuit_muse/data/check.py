@@ -1,11 +1,16 @@
 """Re-verify training records: every check is rebuilt from the record itself plus the package's sources.
 
     generate  the output passes the engine: lint, synth, and simulation against its family suite, or the
-              design's own reference/bench (family "other:<name>"); lint+synth where neither exists
+              design's own reference/bench (family "other:<name>"); a design that could only be linted and
+              synthesized is NOT accepted (static checks are not verification)
     debug     the same for the output, and the input (the buggy code) must FAIL the same checks
     explain   every ```verilog block in the output compiles (lint + synth); an input design passes its checks
     assertion the checker passes the assertion suite (fires on every violating traffic, never on compliant
               traffic); an input (a broken checker to fix) must fail it
+
+Each CheckResult has a `level`: "functional" when a simulation checked a design of the record, "static"
+when its code was only linted and synthesized (code snippets in explanations), "prose" when there is no
+code. summarize() counts only functional records as `verified`.
 """
 from __future__ import annotations
 
@@ -19,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..engine.options import VerifyOptions
-from ..report import VerificationReport
+from ..report import Level, VerificationReport
 from ..train.records import Record, parse_record
 from .families import FAMILIES, config_from_params, module_name
 
@@ -51,6 +56,7 @@ class CheckResult:
     checks: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     duration_s: float = 0.0
+    level: str = "prose"   # "functional", "static" or "prose": what the record's checks rest on
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -126,11 +132,17 @@ def _why(rep: VerificationReport) -> str:
 
 def _passed_checks(rep: VerificationReport, plan: Plan) -> list[str]:
     out = [s.name for s in rep.stages if s.name in ("lint", "synth") and s.passed and not s.skipped]
+    if rep.level is Level.STATIC:
+        out.append("static-only")  # recorded, so nobody mistakes these checks for verification
     if any(s.name == "simulate" and s.passed and not s.skipped for s in rep.stages):
         out.append(plan.label)
     if plan.pending:
         out.append(f"suite-pending:{plan.pending.split(' ', 1)[0]}")
     return out
+
+
+def _rank(level: str) -> int:
+    return ["prose", "static", "functional"].index(level)
 
 
 def check_record(rec: Record | dict[str, Any], *, tier: str = "both", use_cache: bool = False) -> CheckResult:
@@ -144,17 +156,25 @@ def check_record(rec: Record | dict[str, Any], *, tier: str = "both", use_cache:
         res.passed = False
         res.problems.append(msg)
 
+    def reached(rep: VerificationReport) -> None:
+        if rep.level is not Level.FAILED and _rank(rep.level.value) > _rank(res.level):
+            res.level = rep.level.value
+
     try:
         if rec.task in ("generate", "debug"):
             plan = design_plan(rec.family, rec.params, tier=tier)
             rep = _verify(rec.output, plan, use_cache)
+            reached(rep)
             if rep.passed:
                 res.checks += _passed_checks(rep, plan)
+            elif rep.level is Level.STATIC:
+                fail("output was only linted and synthesized: no suite, reference or bench checks this family, "
+                     "so it is not verified")
             else:
                 fail(f"output does not pass: {_why(rep)}")
             if rec.task == "debug":
                 bad = _verify(rec.input, plan, use_cache)
-                if bad.passed:
+                if bad.level is not Level.FAILED:
                     fail("debug input passes the checks: the bug is not real")
                 else:
                     res.checks.append(f"input-fails:{bad.category.value}")
@@ -162,14 +182,16 @@ def check_record(rec: Record | dict[str, Any], *, tier: str = "both", use_cache:
             blocks = code_blocks(rec.output)
             for i, code in enumerate(blocks):
                 rep = _verify(code, Plan(options=lint_options(code)), use_cache)
-                if rep.passed:
+                reached(rep)
+                if rep.level is not Level.FAILED:  # a snippet in prose: it must compile (static)
                     res.checks.append(f"answer-code-{i}:lint")
                 else:
                     fail(f"code block {i} in the answer does not compile: {_why(rep)}")
             if re.search(r"^\s*module\b", rec.input, re.M):
                 plan = explain_plan(rec, tier=tier)
                 rep = _verify(rec.input, plan, use_cache)
-                if rep.passed:
+                reached(rep)
+                if rep.level is not Level.FAILED:
                     res.checks += ["input:" + c for c in _passed_checks(rep, plan)]
                 else:
                     fail(f"the design being explained does not pass: {_why(rep)}")
@@ -183,13 +205,14 @@ def check_record(rec: Record | dict[str, Any], *, tier: str = "both", use_cache:
             plan = Plan(testbench=suite, contract=suite.contract, top=suite.contract.module,
                         options=suite.verify_options(), label=f"assertion:{prop}")
             rep = _verify(rec.output, plan, use_cache)
+            reached(rep)
             if rep.passed:
                 res.checks += [c for c in _passed_checks(rep, plan)]
             else:
                 fail(f"assertion checker does not pass: {_why(rep)}")
             if rec.input.strip():
                 bad = _verify(rec.input, plan, use_cache)
-                if bad.passed:
+                if bad.level is not Level.FAILED:
                     fail("the checker to fix already passes")
                 else:
                     res.checks.append(f"input-fails:{bad.category.value}")
@@ -235,11 +258,14 @@ def check_records(records: Sequence[Record], *, workers: int = 2, tier: str = "b
 
 
 def summarize(results: Iterable[CheckResult]) -> dict[str, Any]:
-    """Pass counts per task, per family group and per stage."""
-    summary: dict[str, Any] = {"total": 0, "passed": 0, "by_task": {}, "by_family": {}, "by_stage": {}}
+    """Pass counts per task, per family group and per stage; `verified` counts functionally checked passes."""
+    summary: dict[str, Any] = {"total": 0, "passed": 0, "verified": 0, "static_only": 0, "by_task": {},
+                               "by_family": {}, "by_stage": {}}
     for r in results:
         summary["total"] += 1
         summary["passed"] += int(r.passed)
+        summary["verified"] += int(r.passed and r.level == "functional")
+        summary["static_only"] += int(r.passed and r.level == "static")
         for key, val in (("by_task", r.task), ("by_family", family_key(r.family)), ("by_stage", str(r.stage))):
             slot = summary[key].setdefault(val, {"passed": 0, "total": 0})
             slot["total"] += 1

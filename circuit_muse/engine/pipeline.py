@@ -11,7 +11,7 @@ from typing import Any
 
 from ..contract import Contract
 from ..errors import InputError
-from ..report import STAGE_WEIGHTS, Category, Diagnostic, Severity, StageResult, VerificationReport
+from ..report import STAGE_WEIGHTS, Category, Diagnostic, Level, Severity, StageResult, VerificationReport
 from ..testbench.base import SimContext, Testbench, load_testbench
 from ..tools import sandbox
 from .cache import default_cache, verification_key
@@ -314,17 +314,21 @@ def _assemble(run: _Run, raw: str, src: str, top: str | None, tb: Testbench | No
     score = max(0.0, got / total - min(0.02, 0.002 * warnings)) if total else 0.0
     sim = next((s for s in run.stages if s.name == "simulate"), None)
     functional = sim is not None and not sim.skipped
-    passed = failed is None and all(n in {s.name for s in run.stages} for n in planned)
+    clean = failed is None and all(n in {s.name for s in run.stages} for n in planned)
+    level = Level.FAILED if not clean else (Level.FUNCTIONAL if functional else Level.STATIC)
+    passed = level is Level.FUNCTIONAL  # PASS means behaviour was checked, never lint+synth alone
     report_notes = list(notes)
-    if passed and not functional:
-        report_notes.append("no functional test ran: only lint and synthesis checks passed")
+    if level is Level.STATIC:
+        report_notes.append("CLEAN, NOT FUNCTIONALLY VERIFIED: no functional test ran, only lint and synthesis; "
+                            "no testbench, suite or reference checked what the design does")
     isolation = sandbox.isolation()
     if isolation.degraded and any(s.name in ("lint", "synth", "simulate") for s in run.stages):
         report_notes.append(f"tools ran without an OS sandbox ({isolation}): untrusted RTL was not isolated")
     parse = next((s for s in run.stages if s.name in ("parse", "screen") and s.info.get("top")), None)
+    category = Category.PASS if passed else Category.UNVERIFIED if level is Level.STATIC else (
+        failed.category if failed and failed.category else Category.LINT)
     return VerificationReport(
-        passed=passed, category=Category.PASS if passed else (failed.category if failed and failed.category
-                                                              else Category.LINT),
+        passed=passed, category=category, level=level,
         score=1.0 if passed else min(score, 0.999), stages=run.stages, raw_text=raw, source=src,
         top=(parse.info.get("top") if parse else None) or top, functional_tested=functional,
         duration_s=duration, key=key, notes=report_notes)

@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ..report import display_score
+
 
 @dataclass
 class Event:
@@ -13,6 +15,11 @@ class Event:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def match(info: dict[str, Any], line: str) -> Event:
+    """Before round 1: what the prompt matched, what it ignored, which checks will run (`line` says it)."""
+    return Event("match", 0, {**info, "line": line})
 
 
 def round_started(rnd: int, samples: int) -> Event:
@@ -28,9 +35,11 @@ def stage(rnd: int, index: int, name: str, passed: bool, skipped: bool, category
                                 "category": category})
 
 
-def candidate(rnd: int, index: int, passed: bool, category: str, score: float, cached: bool) -> Event:
-    return Event("candidate", rnd, {"index": index, "passed": passed, "category": category,
-                                    "score": round(score, 4), "cached": cached})
+def candidate(rnd: int, index: int, passed: bool, category: str, score: float, cached: bool,
+              level: str = "failed") -> Event:
+    """One verified candidate; a failing one's score is rounded down, so it never reads 1.00."""
+    return Event("candidate", rnd, {"index": index, "passed": passed, "category": category, "level": level,
+                                    "score": display_score(score, passed, 2), "cached": cached})
 
 
 def feedback(rnd: int, text: str) -> Event:

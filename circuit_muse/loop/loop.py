@@ -19,6 +19,7 @@ from ..engine.options import VerifyOptions
 from ..errors import InputError
 from ..models.base import GenerationRequest, Model
 from ..models.registry import get_model
+from ..report import Level
 from ..testbench.base import Testbench, load_testbench
 from . import events as ev
 from .feedback import build_feedback
@@ -46,23 +47,54 @@ class _Target:
     contract: Contract | None
     spec: dict[str, Any] | None
     spec_text: str | None
+    match: dict[str, Any] | None = None  # what the matcher found and what it could not honour
 
 
 def _resolve_target(prompt: str, testbench: Testbench | str | os.PathLike[str] | None,
                     contract: Contract | None) -> _Target:
+    """The checks for this prompt: the caller's testbench, else the matched family suite, else static only.
+
+    A match that would test behaviour the prompt did not ask for (Match.ignored) is never imposed: the
+    loop runs lint and synthesis only and says what it matched and what it ignored.
+    """
     if testbench is not None:
         tb = load_testbench(testbench) if isinstance(testbench, (str, os.PathLike)) else testbench
-        return _Target(tb, contract or getattr(tb, "contract", None), None, None)
+        return _Target(tb, contract or getattr(tb, "contract", None), None, None,
+                       {"mode": "testbench", "family": None, "unsure": False, "ignored": [], "adapted": []})
     from ..suites import get_suite, match
 
     m = match(prompt)
     if m is None:
-        return _Target(None, contract, None, None)
-    suite = get_suite(m.family, m.variant, m.params)
+        return _Target(None, contract, None, None,
+                       {"mode": "static", "family": None, "unsure": False, "ignored": [], "adapted": []})
+    info = {**m.to_dict(), "mode": "static" if m.contradicts_prompt else "suite"}
+    if m.contradicts_prompt:
+        return _Target(None, contract, None, None, info)
+    suite = get_suite(m.family, m.variant, m.params, parameterized=m.parameterized)
     spec = suite.spec
     return _Target(suite, contract or suite.contract, {"family": m.family, "variant": m.variant,
                                                          "params": dict(m.params), **spec.to_dict()},
-                   spec.prompt_text())
+                   spec.prompt_text(), info)
+
+
+def describe_match(info: dict[str, Any] | None) -> str:
+    """One line for people: which checks will run for this prompt, and why."""
+    if not info or info["mode"] == "testbench":
+        return "checking against the given testbench"
+    if info.get("family") is None:
+        return ("no built-in family suite matches this prompt and no testbench was given: only lint and "
+                "synthesis will run, the result will be NOT FUNCTIONALLY VERIFIED")
+    what = f"{info['family']}/{info['variant']} {info.get('params', {})} (confidence {info['confidence']:.2f})"
+    if info["mode"] == "static":
+        return (f"matched {what}, but that suite cannot express: {'; '.join(info['ignored'])}. Testing "
+                "against it would contradict the prompt, so only lint and synthesis will run: the result will "
+                "be NOT FUNCTIONALLY VERIFIED (give --testbench to check behaviour)")
+    line = f"matched {what}"
+    if info.get("adapted"):
+        line += f"; adapted: {'; '.join(info['adapted'])}"
+    if info.get("unsure"):
+        line += "; UNSURE: check the contract in the prompt fits, or give --testbench"
+    return line
 
 
 def _default_temperature(samples: int) -> float:
@@ -80,10 +112,33 @@ def generate_verified(prompt: str, *, model: Model | str | None = None,
                       verifier: Callable[..., list[Any]] | None = None) -> GenerationResult:
     """Generate Verilog for `prompt` and repair it with verification feedback until it passes.
 
-    `model` is a Model or a spec string ("hf:PATH", "openai:URL#NAME"; default CIRCUIT_MUSE_MODEL).
-    `testbench` replaces the matched family suite. Stops at the first passing candidate or when a
-    budget (rounds, total completion tokens, wall seconds) runs out. `verifier` replaces verify_many
-    (same signature): the service runs each job's checks in a process it can kill on cancel.
+    Args:
+        prompt: what to build, in plain English (code in it makes it a "fix" task).
+        model: a Model, or a spec string ("hf:PATH", "openai:BASE_URL#MODEL"); default $CIRCUIT_MUSE_MODEL.
+        testbench: a Testbench or a path (cocotb .py or self-checking Verilog); replaces the matched suite.
+        contract: the interface the design must have (module, ports, params); default: the suite's.
+        max_rounds: generate/verify/feedback rounds at most; samples: candidates per round.
+        temperature: sampling temperature (default 0.2 for one sample, 0.8 for several); seed: base seed.
+        on_event: called with every Event (match, round_started, token, stage, candidate, feedback, done).
+        task: force "generate", "debug", "assertion" or "explain" (default: classified from the prompt).
+        max_tokens / max_seconds: total completion tokens / wall seconds before stopping.
+        max_new_tokens: per completion. options: VerifyOptions (or a dict) for verify(). workers: verify pool.
+        verifier: replaces verify_many (same signature); the service runs each job's checks in a process it
+            can kill on cancel.
+
+    Returns a GenerationResult: ``passed`` (True only if a testbench, suite or reference ran and passed),
+    ``level`` ("functional", "static" when only lint and synthesis could run, "failed"), the best
+    ``verilog`` and its ``report``, every candidate in ``rounds``, the ``match`` (what the prompt matched and
+    what it ignored), ``feedback`` sent, token counts and timings. When no suite fits the prompt, the loop
+    stops at the first lint+synth clean candidate and returns it with ``passed=False, level="static"``.
+
+    Example::
+
+        result = generate_verified("Design a 4-bit counter with active-low reset.",
+                                   model="openai:http://localhost:8000/v1#verilog", samples=2)
+        if result.passed:
+            open("counter.v", "w").write(result.verilog)
+        print(result.level, result.match["mode"], result.report.summary())
     """
     if max_rounds < 1 or samples < 1:
         raise InputError("max_rounds and samples must be >= 1")
@@ -92,6 +147,8 @@ def generate_verified(prompt: str, *, model: Model | str | None = None,
     mdl = model if isinstance(model, Model) else get_model(model)
     kind = Task(task) if task else classify_task(prompt)
     target = _resolve_target(prompt, testbench, contract)
+    if kind is not Task.EXPLAIN:
+        emit(ev.match(target.match or {}, describe_match(target.match)))
     if kind is Task.EXPLAIN:
         return _explain(prompt, mdl, emit, seed, max_new_tokens, t_start)
     opts = VerifyOptions.from_mapping(options) if not isinstance(options, VerifyOptions) else options
@@ -103,10 +160,11 @@ def generate_verified(prompt: str, *, model: Model | str | None = None,
     first = first_messages(prompt, spec_text=target.spec_text, contract=target.contract)
     messages = first
     result = GenerationResult(passed=False, task=kind.value, verilog=None, report=None, rounds=[],
-                              spec=target.spec, stop_reason="rounds")
+                              spec=target.spec, stop_reason="rounds", match=target.match)
     if target.testbench is None:
-        result.notes.append("no family suite matched and no testbench was given: only lint and synthesis "
-                            "checks can run, no functional test")
+        result.notes.append("no functional test: " + describe_match(target.match))
+    elif target.match and target.match.get("unsure"):
+        result.notes.append(describe_match(target.match))
     for rnd in range(1, budget.max_rounds + 1):
         emit(ev.round_started(rnd, samples))
         req = GenerationRequest(messages=messages, n=samples, max_new_tokens=budget.max_new_tokens,
@@ -130,10 +188,14 @@ def generate_verified(prompt: str, *, model: Model | str | None = None,
                              score=rep.score, completion_tokens=comp.completion_tokens,
                              generation_s=gen.duration_s, verification_s=ver_s / max(1, len(texts)))
             result.rounds.append(cand)
-            emit(ev.candidate(rnd, comp.index, rep.passed, rep.category.value, rep.score, rep.cache_hit))
+            emit(ev.candidate(rnd, comp.index, rep.passed, rep.category.value, rep.score, rep.cache_hit,
+                              rep.level.value))
         round_best = max((c for c in result.rounds if c.round == rnd), key=lambda c: c.score)
         if round_best.passed:
             result.stop_reason = "passed"
+            break
+        if target.testbench is None and round_best.report and round_best.report.level is Level.STATIC:
+            result.stop_reason = "static-clean"  # nothing more to learn without a functional check
             break
         if budget.max_tokens is not None and result.completion_tokens >= budget.max_tokens:
             result.stop_reason = "tokens"
@@ -150,6 +212,7 @@ def generate_verified(prompt: str, *, model: Model | str | None = None,
     best = result.best
     if best is not None:
         result.passed, result.verilog, result.report, result.text = best.passed, best.verilog, best.report, best.text
+        result.level = best.report.level.value if best.report else Level.FAILED.value
     result.total_s = time.monotonic() - t_start
     emit(ev.done(result.rounds_used, result.passed, result.stop_reason))
     return result
@@ -172,7 +235,8 @@ def _explain(prompt: str, mdl: Model, emit: EventCallback, seed: int | None, max
     if code:
         rep = verify_many([code], workers=1)[0]
         result.verilog, result.report = code, rep
-        result.notes.append("the code in the answer " + ("passes lint and synthesis checks" if rep.passed
+        result.notes.append("the code in the answer " + ("is lint and synthesis clean (not functionally verified)"
+                                                          if rep.level is Level.STATIC
                                                           else f"fails its checks ({rep.category.value})"))
     result.total_s = time.monotonic() - t_start
     emit(ev.done(1, False, "explain"))
@@ -180,8 +244,22 @@ def _explain(prompt: str, mdl: Model, emit: EventCallback, seed: int | None, max
 
 
 def iter_generate(prompt: str, **kwargs: Any) -> Iterator[ev.Event]:
-    """The streaming form: yields events as they happen; the last one is `done` with the result in
-    `data["result"]`. Errors raised by the loop are re-raised here."""
+    """The streaming form of generate_verified: yields each Event as it happens.
+
+    Takes the same keyword arguments as generate_verified (except on_event). Event types, in order:
+    ``match`` (what the prompt matched, what it ignored, and which checks will run: data["mode"] is
+    "suite", "testbench" or "static"), then per round ``round_started``, ``token``, ``stage``,
+    ``candidate`` and ``feedback``; the last one is ``done``, with the GenerationResult in
+    ``data["result"]``. Errors raised by the loop are re-raised here.
+
+    Example::
+
+        for event in iter_generate("Design a 4-bit counter.", model=m, samples=1):
+            if event.type == "match":
+                print(event.data["line"])
+            elif event.type == "done":
+                result = event.data["result"]
+    """
     q: queue.Queue[ev.Event | BaseException | None] = queue.Queue()
     box: dict[str, GenerationResult] = {}
 

@@ -4,6 +4,11 @@ No cycle-exact model exists for a CDC design (flag latency depends on synchroniz
 scoreboard: under several unrelated clock-frequency/phase segments, every accepted word must come out once, in
 order; no write may be accepted while the FIFO truly holds DEPTH words, no read while it holds none; and the
 pessimistic flags must clear within K edges of their own clock once the other side has moved.
+
+On top of that, the fast tier finds the registers that cross between `wclk` and `rclk` in Yosys's netlist and
+watches them in a waveform of the run: a crossing value that changes more than one bit at once (a binary
+pointer through the synchronizers) fails, since silicon could capture it half-updated (see cdc.py). The full
+tier runs the fast bench for this check too when it is used on its own.
 """
 from __future__ import annotations
 
@@ -14,8 +19,10 @@ from typing import Any, ClassVar
 
 from ..contract import Contract
 from ..errors import InputError
+from ..report import Mismatch
 from ..testbench.base import SimContext, SimOutcome
 from ..testbench.verilog_tb import run_bench
+from . import cdc
 from .base import Spec, Suite, jinja_env, mask, port, render_rtl
 
 STUCK_EDGES = 8  # a flag may lag the other domain by this many of its own clock edges
@@ -120,13 +127,35 @@ class AsyncFifoSuite(Suite):
     def plan(self, seed: int, segments: int) -> dict[str, Any]:
         return _plan(self.params["WIDTH"], self.params["DEPTH"], seed, segments)
 
+    def run(self, ctx: SimContext) -> SimOutcome:
+        out = super().run(ctx)
+        if self.tier == "full" and out.passed:  # the crossing check lives in the fast bench
+            fast = self.run_fast(ctx)
+            if not fast.passed:
+                return fast
+        return out
+
     def run_fast(self, ctx: SimContext) -> SimOutcome:
         plan = self.plan(self._seed(ctx), self.fast_segments)
         (ctx.workdir / "cm_afifo_w.hex").write_text(plan["whex"])
         (ctx.workdir / "cm_afifo_r.hex").write_text(plan["rhex"])
-        bench = _bench(self, ctx.top, self._seed(ctx), self.fast_segments).replace("@@NONCE@@", ctx.nonce)
+        design = cdc.netlist(ctx.workdir, [ctx.design_file], ctx.top, ctx.options.tool_limits)
+        buses = cdc.crossings(design, ctx.top, ("wclk", "rclk")) if design else []
+        bench = _bench(self, ctx.top, self._seed(ctx), self.fast_segments, bool(buses)).replace("@@NONCE@@",
+                                                                                                 ctx.nonce)
         (ctx.workdir / "cm_afifo_tb.sv").write_text(bench)
-        return run_bench(ctx, [ctx.design_file, "cm_afifo_tb.sv"], "cm_afifo_tb", kind="suite:fast")
+        out = run_bench(ctx, [ctx.design_file, "cm_afifo_tb.sv"], "cm_afifo_tb", kind="suite:fast")
+        if not out.passed or not buses:
+            return out
+        problems = cdc.check_vcd(ctx.workdir / cdc.VCD, "cm_afifo_tb.dut", buses,
+                                 {"wclk": "wrst_n", "rclk": "rrst_n"})
+        if not problems:
+            return out
+        out.detail.failures += 1
+        out.detail.tests += 1
+        out.detail.mismatched_samples = max(out.detail.mismatched_samples, 1)
+        out.detail.mismatches.insert(0, Mismatch(test="clock-domain crossing", message=problems[0].message))
+        return SimOutcome(False, problems[0].category, out.detail, problems)
 
 
 def _ns(ps: int) -> str:
@@ -179,9 +208,9 @@ def _plan(width: int, depth: int, seed: int, nseg: int) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=64)
-def _bench(suite: AsyncFifoSuite, top: str, seed: int, nseg: int) -> str:
+def _bench(suite: AsyncFifoSuite, top: str, seed: int, nseg: int, dump: bool = False) -> str:
     plan = suite.plan(seed, nseg)
     return jinja_env().get_template("async_fifo_tb.sv.j2").render(
         W=suite.params["WIDTH"], D=suite.params["DEPTH"], K=STUCK_EDGES, sb=1 << 16, top=top,
         params=suite.contract.params, nw=plan["nw"], nr=plan["nr"], segments=plan["segments"],
-        final=plan["final"])
+        final=plan["final"], dump=dump)

@@ -20,10 +20,11 @@ class CounterModel(CycleModel):
         self.c = spec.choices
         self.width = spec.params["WIDTH"]
         self.modulo = spec.params["MODULO"]
+        self.reset_value = spec.params["RESET"]
         self.count = 0
 
     def reset(self) -> None:
-        self.count = 0
+        self.count = self.reset_value
 
     def comb(self, inp: dict[str, int]) -> dict[str, int | None]:
         return {"count": self.count}
@@ -73,8 +74,9 @@ class CounterSuite(CycleSuite):
         "modulo": "up-en-mod",
         "down": "down-en",
     }
-    default_params = {"WIDTH": 8, "MODULO": 10}
-    param_help = {"WIDTH": "counter width in bits", "MODULO": "count modulus N (overflow=mod only)"}
+    default_params = {"WIDTH": 8, "MODULO": 10, "RESET": 0}
+    param_help = {"WIDTH": "counter width in bits", "MODULO": "count modulus N (overflow=mod only)",
+                  "RESET": "the value reset gives `count` (default 0)"}
     parameterized_default = False
 
     def check_params(self, params: dict[str, int]) -> None:
@@ -84,6 +86,9 @@ class CounterSuite(CycleSuite):
         if self.choices["overflow"] == "mod" and not 2 <= params["MODULO"] <= (1 << params["WIDTH"]):
             raise InputError(f"counter: MODULO must be 2..2**WIDTH, got {params['MODULO']} for WIDTH "
                              f"{params['WIDTH']} (pass a larger WIDTH)")
+        top = params["MODULO"] - 1 if self.choices["overflow"] == "mod" else (1 << params["WIDTH"]) - 1
+        if not 0 <= params["RESET"] <= top:
+            raise InputError(f"counter: RESET must be 0..{top} for this WIDTH/MODULO, got {params['RESET']}")
 
     def build_spec(self) -> Spec:
         c, p = self.choices, self.params
@@ -107,7 +112,9 @@ class CounterSuite(CycleSuite):
             title += " that saturates instead of wrapping"
         elif c["overflow"] == "mod":
             title += f" that counts modulo {p['MODULO']}"
-        beh = [reset_sentence(rst, low, is_async, "`count` becomes 0")]
+        if p["RESET"]:
+            title += f", reset to {p['RESET']}"
+        beh = [reset_sentence(rst, low, is_async, f"`count` becomes {p['RESET']}")]
         if c["load"] == "load":
             beh.append("When `load` is 1 on a rising edge (and reset is not asserted), `count` takes the value of "
                        "`d` (synchronous load). Load has priority over counting" +
@@ -144,7 +151,7 @@ class CounterSuite(CycleSuite):
         c, p = self.choices, self.params
         rst, low, is_async = reset_port(c)
         return render_rtl("counter.v.j2", module=self.contract.module, variant=self.variant, WIDTH=p["WIDTH"],
-                          MODULO=p["MODULO"], rst=rst, low=low, is_async=is_async, en=c["enable"] == "en",
+                          MODULO=p["MODULO"], RESET=p["RESET"], rst=rst, low=low, is_async=is_async, en=c["enable"] == "en",
                           updown=c["direction"] == "updown", direction=c["direction"], load=c["load"] == "load",
                           wrap=c["overflow"] == "wrap", sat=c["overflow"] == "sat", mod=c["overflow"] == "mod")
 

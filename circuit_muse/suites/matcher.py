@@ -4,6 +4,14 @@ Rule based and explainable: family cues are weighted keywords, variant tokens an
 targeted patterns. When no family cue is strong enough, or the prompt names a different kind of design
 (UART, ALU, FSM ...) and only weak cues remain, match() returns None: the caller then runs lint and
 synthesis only, and says that no functional test ran.
+
+A match also says what it could not honour. `Match.ignored` lists what the prompt asks for that no variant
+of the family can express (a reset value other than 0, an extra output, a falling clock edge, a step of 2,
+...): testing against that suite would contradict the prompt, so the loop falls back to static checks.
+`Match.adapted` lists what was mapped onto the closest variant (a register's `load` input is its `en`).
+Counters and registers take a reset value (the RESET parameter); a value the width cannot hold is ignored.
+`Match.unsure` is true when either list is non-empty or the confidence is below CONFIDENT; the loop then
+tells the user what it matched and what it ignored instead of imposing the suite silently.
 """
 from __future__ import annotations
 
@@ -13,6 +21,7 @@ from typing import Any
 
 from .base import Suite
 
+CONFIDENT = 0.7  # below this, a match is reported as unsure (the loop says so before it starts)
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
                  "nine": 9, "ten": 10, "twelve": 12, "sixteen": 16, "thirty-two": 32, "sixty-four": 64,
                  "single": 1, "dual": 2, "quad": 4}
@@ -32,10 +41,11 @@ _FAMILY_CUES: list[tuple[str, str, float]] = [
     ("counter", r"\bcounters?\b|\bcnt\b|\bcount(s|ing)? (up|down)\b|\bup[/ -]down\b", 0.85),
     ("register", r"\bshift[- ]?registers?\b|\bflip[- ]?flops?\b|\bd[- ]?ffs?\b|\bdff\b|\bd[- ]type\b", 0.9),
     ("register", r"\b(\d+|n)[- ]?bits?\b.*\bregisters?\b|\bregisters?\b.*\b(enable|reset|load|d input|clock)\b|"
-                 r"\bpipeline register\b|\bregister\b", 0.6),
+                 r"\bpipeline register\b", 0.75),
+    ("register", r"\bregister\b", 0.6),
 ]
 # Designs we have no suite for: with only weak cues, these mean "no match".
-_FOREIGN = re.compile(r"\b(uart|spi|i2c|alu|multipl(y|ier)|adder|subtractor|divider|decoder|encoder|mux|"
+_FOREIGN = re.compile(r"\b(register file|regfile|uart|spi|i2c|alu|multipl(y|ier)|adder|subtractor|divider|decoder|encoder|mux|"
                       r"multiplexer|state machine|fsm|ram|rom|cache|memory controller|pwm|debounc\w*|crc|cpu|"
                       r"processor|risc|uart|ethernet|usb|pcie|dma|timer|watchdog|comparator|seven[- ]segment|"
                       r"7[- ]segment|barrel shifter|lfsr|gray code converter|parity)\b")
@@ -52,6 +62,18 @@ class Match:
     why: list[str] = field(default_factory=list)
     parameterized: bool | None = None
     tokens: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+    adapted: list[str] = field(default_factory=list)
+
+    @property
+    def unsure(self) -> bool:
+        """Below CONFIDENT, or the prompt asks for something the variant changes or cannot express."""
+        return self.confidence < CONFIDENT or bool(self.ignored) or bool(self.adapted)
+
+    @property
+    def contradicts_prompt(self) -> bool:
+        """True when testing against this suite would check behaviour the prompt did not ask for."""
+        return bool(self.ignored)
 
     def suite(self, **kw: Any) -> Suite:
         from .registry import get_suite
@@ -61,7 +83,8 @@ class Match:
     def to_dict(self) -> dict[str, Any]:
         return {"family": self.family, "variant": self.variant, "params": dict(self.params),
                 "confidence": round(self.confidence, 3), "why": list(self.why),
-                "parameterized": self.parameterized, "tokens": list(self.tokens)}
+                "parameterized": self.parameterized, "tokens": list(self.tokens), "ignored": list(self.ignored),
+                "adapted": list(self.adapted), "unsure": self.unsure}
 
 
 def _num(text: str) -> int:
@@ -118,6 +141,8 @@ def _counter(t: str, why: list[str], params: dict[str, int]) -> list[str]:
         toks.append("load")
         why.append("load")
     if _search(r"\bsaturat\w*|\bclamp(s|ed|ing)?\b|\bstick(s)? at\b|\bstops? at (the )?max|\bno wrap|"
+               r"\b(stops?|stopping|halts?|stays?|holds?|freezes?) (counting )?(at|on) (zero|0)\b|"
+               r"\bnever (goes )?(below|under) (zero|0)\b|\bdoes ?n[o']t (go )?(below|under) (zero|0)\b|\bnever underflows?\b|"
                r"\bnot (wrap|overflow|roll)|\bwithout (wrapping|overflow|rolling)|\boverflows? silently\b", t):
         toks.append("sat")
         why.append("saturating")
@@ -248,6 +273,109 @@ def _assertion(t: str, why: list[str], params: dict[str, int]) -> list[str]:
     why.append("VALID-held-until-READY property")
     return ["valid_hold"]
 
+_VALUE = r"(\d+|'[bdh][0-9a-f_]+|\d+'[bdh][0-9a-f_]+|0x[0-9a-f]+|all[- ]?(ones|1s)|ones)"
+
+
+def _value(text: str) -> int | None:
+    """A literal from a prompt: 63, 0x3f, 8'hff, 'b1010; 'all ones' is -1 (nonzero, width unknown)."""
+    text = text.replace("_", "")
+    if "one" in text or "1s" in text:
+        return -1
+    if text.startswith("0x"):
+        return int(text, 16)
+    m = re.fullmatch(r"\d*'([bdh])([0-9a-f]+)", text)
+    if m:
+        return int(m.group(2), {"b": 2, "d": 10, "h": 16}[m.group(1)])
+    return int(text) if text.isdigit() else None
+
+
+# (pattern, what the prompt asks for that no variant of these families expresses)
+_UNSUPPORTED: list[tuple[tuple[str, ...], str, str]] = [
+    (("counter",), r"\b(terminal[- ]count|tc (output|signal|flag)|carry[- ]?out|(overflow|underflow|wrap|rollover|"
+                   r"zero|done|max) (flag|output|signal|bit|indicator|pulse|tick)|max_?tick|\bzero_flag)\b",
+     "an extra status output ({0!r}); the counter suites have only `count`"),
+    (("counter",), r"\b(johnson|ring|gray(-code)?|one[- ]hot|thermometer) counter\b",
+     "a {0} (the counter suites count in binary)"),
+    (("counter",), r"\b\d+[- ]digit\b", "a multi-digit counter ({0!r}); the suites count one binary value"),
+    (("counter", "register", "fifo"), r"\basync(hronous(ly)?)? (parallel )?load\b|\bload(s|ed)? asynchronously\b",
+     "an asynchronous load ({0!r}); the suites load on the clock edge"),
+    (("counter", "register", "fifo", "arbiter"), r"\bactive[- ]low (count )?enable\b|\benable (is |that is )?"
+                                                 r"active[- ]low\b|\ben_n\b|\benable_n\b|\bn_en\b",
+     "an active-low enable ({0!r}); the suites enable on 1"),
+    (("counter", "register", "fifo", "arbiter"), r"\bfalling[- ]edge( of (the )?(clk|clock))?\b|\bnegative[- ]edge[- ]"
+                                                 r"(triggered|clock(ed)?)\b|\bnegedge clk\b|\bdual[- ]edge\b|"
+                                                 r"\bboth (clock )?edges\b",
+     "a clock other than the rising edge ({0!r}); the suites clock on the rising edge"),
+    (("counter", "register", "fifo", "arbiter"), r"\b(no|without( a| any)?) reset\b|\bresetless\b",
+     "no reset ({0!r}); every suite drives a reset input"),
+    (("counter", "register", "fifo", "arbiter"), r"\bboth (a )?synchronous and (an )?asynchronous\b|"
+                                                 r"\b(synchronous|sync) (clear|reset) and (an )?(asynchronous|async)\b|"
+                                                 r"\b(asynchronous|async) (clear|reset) and (a )?(synchronous|sync)\b",
+     "two resets ({0!r}); the suites have one"),
+    (("counter", "register"), r"\b(synchronous |async(hronous)? )?(set|preset) (input|signal|pin)\b|\bset and reset\b",
+     "a set/preset input ({0!r}); the suites have only a reset to 0"),
+    (("counter", "register"), r"\boutput[- ]enable\b|\btri[- ]?state\b|\bhigh[- ]impedance\b|\bhi[- ]?z\b",
+     "a tri-state output ({0!r})"),
+    (("counter", "register"), r"\bsigned\b", "signed arithmetic ({0!r})"),
+    (("register",), r"\bshift(s|ing)? (to the )?right\b|\bright[- ]shift\w*\b|\bbidirectional shift\b|"
+                    r"\buniversal shift\b|\bshift (left or right|right or left)\b",
+     "a shift direction other than left ({0!r}); the shift-register suite shifts `din` in at bit 0"),
+    (("register",), r"\bparallel[- ]in\b|\bpiso\b|\bparallel[- ]load\b|\bsiso\b|\bserial[- ]out(put)?\b|"
+                    r"\bserial[- ]in,? serial[- ]out\b",
+     "a parallel load or a serial output ({0!r}); the shift-register suite has `din` in and `q` out only"),
+    (("fifo", "async_fifo"), r"\b(overflow|underflow|error) (flag|output|signal|bit|indicator)s?\b|\bdata[_ ]valid\b|"
+                             r"\brd_valid\b|\bvalid (output|flag)\b|\bflush\b|\bpeek\b",
+     "an extra port ({0!r}) the fifo suites do not have"),
+    (("arbiter",), r"\bweighted\b|\bleast[- ]recently[- ]used\b|\blru\b|\bmatrix arbiter\b|\bprogrammable "
+                   r"priorit(y|ies)\b|\bpriority levels?\b|\block(ing|ed)?\b|\bgrant[_ ]valid\b|\bbusy\b",
+     "an arbitration scheme or port ({0!r}) beyond round-robin and fixed priority"),
+]
+
+
+def _limits(family: str, t: str, tokens: list[str], params: dict[str, int]) -> tuple[list[str], list[str], list[str]]:
+    """What the prompt asks for that the family cannot express (ignored) or expresses differently (adapted),
+    and variant tokens that follow from that."""
+    ignored: list[str] = []
+    adapted: list[str] = []
+    extra: list[str] = []
+    for fams, pat, what in _UNSUPPORTED:
+        m = _search(pat, t) if family in fams else None
+        if m:
+            ignored.append(what.format(m.group(0)))
+    if family in ("counter", "register", "fifo", "arbiter"):
+        m = _search(r"\b(?:resets?|reset value|initial value|power[- ]on value|initiali[sz]ed?|starts?|starting|"
+                    r"clears?|counts? down)\s+(?:value\s+)?(?:of\s+|is\s+|to\s+|at\s+|from\s+|=\s*|with\s+)+(?:the "
+                    r"value\s+)?" + _VALUE + r"(?![\w'])", t) or \
+            _search(r"\breset value\s*(?:of|is|=|:)?\s*" + _VALUE + r"(?![\w'])|\breset\s*[=:]\s*" + _VALUE +
+                    r"(?![\w'])", t)
+        v = _value(m.group(1)) if m else None
+        if v and family in ("counter", "register"):  # expressible: the RESET parameter
+            params["RESET"] = (1 << params.get("WIDTH", 8)) - 1 if v < 0 else v
+        elif v:
+            ignored.append(f"a reset value of {m.group(1)} (the {family} suites reset to 0)")
+    if family == "counter":
+        m = _search(r"\b(?:count(?:s|ing)? by|increments? by|decrements? by|steps? (?:of|by|size(?: of)?)|in steps of) "
+                    + _NUM + r"\b", t)
+        if m and _num(m.group(1)) != 1:
+            ignored.append(f"a step of {m.group(1)} (the counter suites step by 1)")
+        m = _search(r"\b(?:stops?|stopping|halts?|stays?|saturates?) (?:counting )?(?:at|on) (\d+)\b", t)
+        if m and m.group(1) != "0" and int(m.group(1)) != mask_of(params.get("WIDTH")):
+            ignored.append(f"stopping at {m.group(1)} (saturating counters stop at 0 and at 2**WIDTH-1 only)")
+    if family in ("counter", "register"):
+        widths = {_num(w) for w in re.findall(r"\b" + _NUM + r"[- ]?bits?\b(?![- ]*(?:address|addr))", t)}
+        if len(widths) > 1:
+            ignored.append(f"more than one width ({', '.join(str(w) for w in sorted(widths))} bits); the "
+                           f"{family} suites have one WIDTH for every port")
+    if family == "register" and "shift" not in tokens and "en" not in tokens and \
+            _search(r"\bloads?\b|\bload(ed|ing)\b|\bwrite[- ]enable\b|\bwe\b", t):
+        extra.append("en")
+        adapted.append("the prompt's load/write-enable input is the suite's enable input `en`")
+    return ignored, adapted, extra
+
+
+def mask_of(width: int | None) -> int:
+    return (1 << width) - 1 if width else -1
+
 
 _EXTRACT = {"counter": _counter, "register": _register, "fifo": _fifo, "async_fifo": _fifo, "arbiter": _arbiter,
             "axi_lite": _axi, "assertion": _assertion}
@@ -284,6 +412,8 @@ def match(prompt: str) -> Match | None:
     tokens = _EXTRACT[family](t, why, params)
     if family in ("counter", "register", "fifo", "arbiter"):
         tokens += _reset_tokens(t, why)
+    ignored, adapted, extra = _limits(family, t, tokens, params)
+    tokens += extra
     parameterized: bool | None = None
     if _search(r"\bparameteri[sz]\w*|\bparameters?\b|\bgeneric\b|\bconfigurable\b", t):
         parameterized = True
@@ -303,8 +433,11 @@ def match(prompt: str) -> Match | None:
         suite = cls("-".join(kept) or None, {k: v for k, v in params.items() if k in cls.default_params},
                     parameterized=parameterized)
     except Exception as exc:  # noqa: BLE001 - parameters outside the family's range
-        why.append(f"parameters not testable ({exc}); using defaults")
+        # the defaults would test a different design than the one asked for: say so, never impose them
+        ignored.append(f"parameters {dict(params)} ({exc})")
         conf -= 0.2
         suite = cls("-".join(kept) or None, {}, parameterized=parameterized)
+    for item in ignored:
+        why.append(f"cannot express: {item}")
     return Match(family=family, variant=suite.variant, params=dict(suite.params), confidence=max(0.0, min(1.0, conf)),
-                 why=why, parameterized=suite.parameterized, tokens=kept)
+                 why=why, parameterized=suite.parameterized, tokens=kept, ignored=ignored, adapted=adapted)

@@ -187,6 +187,7 @@ def mutants(source: str, *, sva: bool = False) -> list[Mutant]:
                 if depth[m.start()] == 0 and not re.match(r"^\s*(for|assign)\b", code):
                     emit("blocking", i, line[:m.start()] + "<=" + line[m.end():], "= -> <=")
     out += _stuck_mutants(lines, body0)
+    out += _gray_to_binary_mutants(lines, body0, body1)
     seen = {source.strip()}
     result = []
     for op, ln, desc, text in out:
@@ -195,6 +196,34 @@ def mutants(source: str, *, sva: bool = False) -> list[Mutant]:
         seen.add(text.strip())
         result.append(Mutant(len(result), op, ln, desc, text))
     return result
+
+
+_GRAY_ENCODE = re.compile(r"\(\s*(\w+)\s*>>\s*1\s*\)\s*\^\s*\1\b|\b(\w+)\s*\^\s*\(\s*\2\s*>>\s*1\s*\)")
+
+
+def _gray_to_binary_mutants(lines: list[str], body0: int, body1: int) -> list[tuple[str, int, str, str]]:
+    """Replace Gray with binary: drop a `(b >> 1) ^ b` encoding, or synchronize `xbin` where `xgray` was.
+
+    A binary pointer through two-flop synchronizers simulates fine at zero delay; the async FIFO suite's
+    clock-domain-crossing check must still kill these.
+    """
+    out = []
+    text = "\n".join(lines)
+    for i in range(body0, body1):
+        code = _code(lines[i])
+        for m in _GRAY_ENCODE.finditer(code):
+            name = m.group(1) or m.group(2)
+            new = lines[i][:m.start()] + name + lines[i][m.end():]
+            out.append(("gray_to_binary", i + 1, f"Gray encoding of {name} -> {name} (binary)",
+                        "\n".join(lines[:i] + [new] + lines[i + 1:]) + "\n"))
+        nb = re.match(r"^(\s*\w+\s*<=\s*)(\w*)gray(\w*)(\s*;.*)$", lines[i])
+        if nb:
+            binary = f"{nb.group(2)}bin{nb.group(3)}"
+            if re.search(rf"\b{re.escape(binary)}\b", text):
+                new = f"{nb.group(1)}{binary}{nb.group(4)}"
+                out.append(("gray_to_binary", i + 1, f"synchronize {binary} instead of "
+                            f"{nb.group(2)}gray{nb.group(3)}", "\n".join(lines[:i] + [new] + lines[i + 1:]) + "\n"))
+    return out
 
 
 def _stuck_mutants(lines: list[str], body0: int) -> list[tuple[str, int, str, str]]:

@@ -16,10 +16,11 @@ class RegisterModel(CycleModel):
         self.width = spec.params["WIDTH"]
         self.shift = spec.choices["kind"] == "shift"
         self.en = spec.choices["enable"] == "en"
+        self.reset_value = spec.params["RESET"]
         self.q = 0
 
     def reset(self) -> None:
-        self.q = 0
+        self.q = self.reset_value
 
     def comb(self, inp: dict[str, int]) -> dict[str, int | None]:
         return {"q": self.q}
@@ -45,13 +46,16 @@ class RegisterSuite(CycleSuite):
         "dff": "reg", "dff_en": "reg-en", "dff_async": "reg-async", "register": "reg-en",
         "shift_register": "shift", "shift_en": "shift-en",
     }
-    default_params = {"WIDTH": 8}
-    param_help = {"WIDTH": "register width (1 for a single D flip-flop; shift register length)"}
+    default_params = {"WIDTH": 8, "RESET": 0}
+    param_help = {"WIDTH": "register width (1 for a single D flip-flop; shift register length)",
+                  "RESET": "the value reset gives `q` (default 0)"}
 
     def check_params(self, params: dict[str, int]) -> None:
         super().check_params(params)
         if not 1 <= params["WIDTH"] <= 64:
             raise InputError(f"register: WIDTH must be 1..64, got {params['WIDTH']}")
+        if not 0 <= params["RESET"] < 1 << params["WIDTH"]:
+            raise InputError(f"register: RESET must be 0..2**WIDTH-1, got {params['RESET']}")
 
     def build_spec(self) -> Spec:
         c, w = self.choices, self.params["WIDTH"]
@@ -68,7 +72,10 @@ class RegisterSuite(CycleSuite):
             title = f"a {w}-bit serial-in, parallel-out shift register"
         else:
             title = "a D flip-flop" if w == 1 else f"a {w}-bit register"
-        beh = [reset_sentence(rst, low, is_async, "`q` becomes 0")]
+        reset_value = self.params["RESET"]
+        if reset_value:
+            title += f", reset to {reset_value}"
+        beh = [reset_sentence(rst, low, is_async, f"`q` becomes {reset_value}")]
         cond = "On every rising edge of `clk` that does not reset" + (" and where `en` is 1" if c["enable"] == "en"
                                                                       else "")
         if shift:
@@ -91,7 +98,7 @@ class RegisterSuite(CycleSuite):
         c = self.choices
         rst, low, is_async = reset_port(c)
         return render_rtl("register.v.j2", module=self.contract.module, variant=self.variant,
-                          WIDTH=self.params["WIDTH"], rst=rst, low=low, is_async=is_async,
+                          WIDTH=self.params["WIDTH"], RESET=self.params["RESET"], rst=rst, low=low, is_async=is_async,
                           en=c["enable"] == "en", shift=c["kind"] == "shift")
 
     def new_model(self) -> RegisterModel:
