@@ -23,7 +23,7 @@ from ..engine.options import VerifyOptions
 from ..errors import InputError
 from ..loop.feedback import build_feedback
 from ..loop.prompts import first_messages, repair_messages
-from ..report import Category, VerificationReport
+from ..report import Category, Level, StageResult, VerificationReport
 from ..tools.registry import versions
 from .executors import make_executor
 from .metrics import summarize
@@ -147,12 +147,16 @@ class _Calibration:
         self.path.write_text(text)
 
 
+def _static_failure(report: VerificationReport) -> StageResult | None:
+    """The first failing stage other than the benchmark's simulation (None: lint, synth and screen are clean)."""
+    return next((s for s in report.stages if s.name != "simulate" and not s.passed and not s.skipped), None)
+
+
 def _static_view(report: VerificationReport) -> VerificationReport:
-    """What the loop may see in hidden mode: the report without the benchmark's simulation."""
-    stages = [s for s in report.stages if s.name != "simulate"]
-    failed = next((s for s in stages if not s.passed and not s.skipped), None)
-    return dataclasses.replace(report, stages=stages, passed=failed is None,
-                               category=(failed.category or Category.LINT) if failed else Category.PASS)
+    """What the loop may see in hidden mode: the failing report without the benchmark's simulation."""
+    failed = _static_failure(report)
+    return dataclasses.replace(report, stages=[s for s in report.stages if s.name != "simulate"], passed=False,
+                               level=Level.FAILED, category=(failed.category or Category.LINT) if failed else Category.LINT)
 
 
 def run_bench(cfg: BenchConfig, *, on_problem: ProgressCallback | None = None) -> BenchRun:
@@ -187,8 +191,14 @@ def run_bench(cfg: BenchConfig, *, on_problem: ProgressCallback | None = None) -
     # each problem's record is written the moment it finishes.
     try:
         pool = _threads(max(1, executor.parallelism))
-        for fut in as_completed([pool.submit(score, p) for p in todo]):
-            fut.result()
+        futures = [pool.submit(score, p) for p in todo]
+        try:
+            for fut in as_completed(futures):
+                fut.result()
+        except BaseException:
+            for fut in futures:  # one problem failed: do not leave the rest running behind the caller
+                fut.cancel()
+            raise
     finally:
         executor.close()
     records = [store.done[p.id] for p in selected if p.id in store.done]
@@ -252,7 +262,7 @@ def _score_chunk(chunk: list[Problem], cfg: BenchConfig, source: CandidateSource
                 if source.name == "reference" and calib.get(p.id) is None:
                     calib.put(p.id, verdict)
             s.report = rep
-            static_ok = rep is not None and _static_view(rep).passed
+            static_ok = rep is not None and _static_failure(rep) is None
             s.loop_ok = verdict.passed if cfg.mode == "oracle" else (static_ok and pre[id(s)] is None)
             s.rounds.append({"round": rnd, **verdict.to_dict(), "tokens": s.current.tokens,
                              "model_s": round(s.current.model_s, 4), "verify_s": round(per if rep else 0.0, 4),
