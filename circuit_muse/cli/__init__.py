@@ -21,6 +21,7 @@ SUBCOMMANDS: dict[str, str] = {
     "data": "data_cmd",
     "train": "train_cmd",
     "serve": "serve_cmd",
+    "bench": "bench_cmd",
 }
 
 

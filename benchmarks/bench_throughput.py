@@ -1,0 +1,112 @@
+"""All VerilogEval v2 references through `circuit-muse bench` vs VerilogEval's own raw serial flow.
+
+Raw flow (VerilogEval v2's scripts/sv-iv-analyze, one problem after another):
+    iverilog -Wall -Winfloop -Wno-timescale -g2012 -s tb -o S S.sv P_test.sv P_ref.sv ; timeout 30 vvp S
+Harness: run_bench(--model reference, --workers W), result cache off, with `--checks functional` (what the
+verdict needs) and `--checks full` (Verilator lint + Yosys synth reported beside). Both run in this one
+process, interleaved raw / functional / full / raw, and the load average is recorded with them.
+Target (issue 10): harness wall time <= 0.5x the raw serial flow with 2 workers.
+
+    .venv/bin/python benchmarks/bench_throughput.py --verilog-eval ~/verilog-eval [--workers 2] [--out FILE]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from circuit_muse.bench.harness import BenchConfig, run_bench
+from circuit_muse.bench.suites import load_suite
+from circuit_muse.tools.registry import require, versions
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def raw_serial(suite_path: str) -> dict:
+    suite = load_suite(f"verilog-eval:{suite_path}")
+    iverilog, vvp = require("iverilog").path, require("vvp").path
+    passed, t0 = 0, time.monotonic()
+    for p in suite.problems:
+        with tempfile.TemporaryDirectory(prefix="ve-raw-") as d:
+            w = Path(d)
+            (w / "S.sv").write_text(p.reference)
+            (w / "test.sv").write_text(p.data["test"])
+            (w / "ref.sv").write_text(p.data["support"][0][1])
+            comp = subprocess.run([iverilog, "-Wall", "-Winfloop", "-Wno-timescale", "-g2012", "-s", "tb", "-o", "S",
+                                   "S.sv", "test.sv", "ref.sv"], cwd=w, capture_output=True, text=True)
+            if comp.returncode != 0:
+                continue
+            try:
+                sim = subprocess.run(["timeout", "30", vvp, "S"], cwd=w, capture_output=True, text=True, timeout=60)
+            except subprocess.TimeoutExpired:
+                continue
+            if re.search(r"^Mismatches: 0 in \d+ samples$", sim.stdout, re.M):
+                passed += 1
+    return {"wall_s": round(time.monotonic() - t0, 2), "passed": passed, "problems": len(suite.problems)}
+
+
+def harness(suite_path: str, workers: int, checks: str) -> dict:
+    with tempfile.TemporaryDirectory(prefix="ve-bench-") as out:
+        t0 = time.monotonic()
+        run = run_bench(BenchConfig(suite=f"verilog-eval:{suite_path}", model="reference", out=Path(out),
+                                    workers=workers, checks=checks, use_cache=False))
+        wall = time.monotonic() - t0
+    failed = sorted(r["problem"] for r in run.records if r["c"] == 0)
+    return {"wall_s": round(wall, 2), "passed": run.metrics["passed_problems"], "problems": len(run.records),
+            "failed": failed}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--verilog-eval", default=os.environ.get("CIRCUIT_MUSE_VERILOG_EVAL"),
+                    help="a VerilogEval v2 clone (or $CIRCUIT_MUSE_VERILOG_EVAL)")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--out", type=Path, default=RESULTS / "bench_throughput.json")
+    args = ap.parse_args()
+    if not args.verilog_eval:
+        print("bench_throughput: give --verilog-eval PATH (a VerilogEval v2 clone)", file=sys.stderr)
+        return 2
+    load = [os.getloadavg()[0]]
+    raw1 = raw_serial(args.verilog_eval)
+    load.append(os.getloadavg()[0])
+    func = harness(args.verilog_eval, args.workers, "functional")
+    load.append(os.getloadavg()[0])
+    full = harness(args.verilog_eval, args.workers, "full")
+    load.append(os.getloadavg()[0])
+    raw2 = raw_serial(args.verilog_eval)
+    load.append(os.getloadavg()[0])
+    raw_wall = (raw1["wall_s"] + raw2["wall_s"]) / 2
+    result = {
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "load_avg_1m": load},
+        "tools": versions(("iverilog", "vvp", "verilator", "yosys")), "workers": args.workers,
+        "raw_serial": [raw1, raw2], "raw_serial_mean_s": round(raw_wall, 2),
+        "harness_functional": func, "harness_full": full,
+        "ratio_functional": round(func["wall_s"] / raw_wall, 3), "ratio_full": round(full["wall_s"] / raw_wall, 3),
+        "target_ratio": 0.5,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=1))
+    md = args.out.with_suffix(".md")
+    md.write_text(
+        f"# VerilogEval v2 references: harness vs raw serial flow\n\n"
+        f"{os.cpu_count()} CPUs, load average (1 min) during the run: {', '.join(f'{x:.1f}' for x in load)}; "
+        f"{args.workers} workers; tools {result['tools']}\n\n"
+        "| flow | wall s | passed | ratio to raw |\n|---|---|---|---|\n"
+        f"| raw serial iverilog+vvp (mean of 2) | {raw_wall:.1f} | {raw1['passed']}/{raw1['problems']} | 1.00 |\n"
+        f"| harness, --checks functional | {func['wall_s']:.1f} | {func['passed']}/{func['problems']} | "
+        f"{result['ratio_functional']:.2f} |\n"
+        f"| harness, --checks full | {full['wall_s']:.1f} | {full['passed']}/{full['problems']} | {result['ratio_full']:.2f} |\n\n"
+        f"Harness failures (functional): {', '.join(func['failed']) or 'none'}\n")
+    print(json.dumps(result, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

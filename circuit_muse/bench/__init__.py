@@ -1,0 +1,2 @@
+"""Benchmark scoring: suites (builtin, VerilogEval, RTLLM), a resumable harness, pass@k, reports."""
+from __future__ import annotations
