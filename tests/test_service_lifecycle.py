@@ -9,7 +9,7 @@ import httpx
 import psutil
 import pytest
 
-from tests.service_support import GOOD, WIRE, WIRE_PROMPT, ServeProcess, fence, sse_events
+from tests.service_support import GOOD, PROMPT, WIRE, WIRE_PROMPT, ServeProcess, fence, sse_events
 from tests.support.scripted_openai import ScriptedOpenAIServer
 
 pytestmark = pytest.mark.simulator
@@ -31,10 +31,10 @@ endmodule
 
 
 def long_or_short(body: dict[str, Any], index: int) -> str:
-    """The 'slow' prompt gets a long answer (streamed slowly), every other prompt the plain design."""
+    """The 'slow' prompt gets a long answer (streamed slowly), every other prompt the counter its suite passes."""
     if any("slowly" in str(m.get("content")) for m in body["messages"]):
         return fence(WIRE) + " ".join(["// a long explanation"] * 150)
-    return fence(WIRE)
+    return fence(GOOD)
 
 
 def test_after_sigkill_finished_jobs_remain_the_cut_off_job_is_interrupted_and_sse_resumes(tmp_path: Path) -> None:
@@ -42,7 +42,7 @@ def test_after_sigkill_finished_jobs_remain_the_cut_off_job_is_interrupted_and_s
     with ScriptedOpenAIServer(long_or_short, chunk_delay_s=0.03) as model:
         srv = ServeProcess(model.spec(), db)
         with httpx.Client(base_url=srv.url, timeout=60) as c:
-            done_id = c.post("/jobs", json={"prompt": WIRE_PROMPT, "samples": 1}).json()["id"]
+            done_id = c.post("/jobs", json={"prompt": PROMPT, "samples": 1}).json()["id"]
             finished = list(sse_events(c, f"/jobs/{done_id}/events"))
             assert finished[-1]["data"]["data"]["state"] == "passed"
             cut_id = c.post("/jobs", json={"prompt": WIRE_PROMPT + " Explain it slowly.", "samples": 1}).json()["id"]
@@ -64,7 +64,7 @@ def test_after_sigkill_finished_jobs_remain_the_cut_off_job_is_interrupted_and_s
                 assert [e["event"] for e in rest].count("done") == 1
                 assert rest[-1]["data"]["data"]["state"] == "interrupted"
                 # The restarted server works normally.
-                new_id = c.post("/jobs", json={"prompt": WIRE_PROMPT, "samples": 1}).json()["id"]
+                new_id = c.post("/jobs", json={"prompt": PROMPT, "samples": 1}).json()["id"]
                 assert list(sse_events(c, f"/jobs/{new_id}/events"))[-1]["data"]["data"]["state"] == "passed"
         finally:
             srv.stop()

@@ -35,7 +35,7 @@ def test_each_candidate_gets_its_own_testbench_in_input_order() -> None:
 
 def test_a_tuple_with_no_testbench_runs_static_checks_only() -> None:
     [rep] = cm.verify_many([(INV, None)], testbench=ReferenceTestbench(BUF), use_cache=False)
-    assert rep.passed and not rep.functional_tested
+    assert not rep.passed and rep.level is cm.Level.STATIC and not rep.functional_tested
 
 
 def test_bad_candidate_shapes_are_input_errors() -> None:
@@ -114,7 +114,7 @@ def test_single_verify_survives_a_parser_crash() -> None:
                "; endmodule\n"
     rep = cm.verify(segfault, options={"screen_limits": _limits_off()}, use_cache=False)
     assert rep.category is cm.Category.CRASH and not rep.passed
-    assert cm.verify(INV, use_cache=False).passed  # the next call gets a fresh worker
+    assert cm.verify(INV, use_cache=False).level is cm.Level.STATIC  # the next call gets a fresh worker
 
 
 def test_a_runaway_parse_is_killed_at_the_wall_limit() -> None:
@@ -123,7 +123,7 @@ def test_a_runaway_parse_is_killed_at_the_wall_limit() -> None:
     slow = "module inv(input a, output y); assign y = " + " ^ ".join(["a"] * 30000) + "; endmodule\n"
     reports = cm.verify_many([slow, INV], options={"screen_limits": _limits_off()}, use_cache=False, workers=1,
                              timeout_s=2)
-    assert [r.category.value for r in reports] == ["timeout", "pass"]
+    assert [r.category.value for r in reports] == ["timeout", "unverified"]  # the second: clean, static only
     assert "killed" in reports[0].diagnostics[-1].message
 
 
@@ -142,5 +142,24 @@ def test_a_bench_pickle_cannot_carry_still_runs_bounded() -> None:
                "; endmodule\n"
     reports = cm.verify_many([(INV, tb), (BUF, tb), (segfault, tb), INV], use_cache=False, workers=2,
                              options={"screen_limits": _limits_off()}, on_stage=lambda i, st: seen.append((i, st.name)))
-    assert [r.category.value for r in reports] == ["pass", "mismatch", "crash", "pass"]
+    assert [r.category.value for r in reports] == ["pass", "mismatch", "crash", "unverified"]
     assert (0, "simulate") in seen and (1, "simulate") in seen
+
+
+def test_calls_from_short_lived_threads_reuse_workers_safely() -> None:
+    """Pool workers outlive the thread that started them (a service or bench calls from worker threads)."""
+    import threading
+
+    from circuit_muse.testbench import ReferenceTestbench
+
+    ref = "module inv(input a, output y); assign y = ~a; endmodule\n"
+    out: dict[int, bool] = {}
+
+    def once(i: int) -> None:
+        out[i] = cm.verify_many([(ref + f"// thread {i}\n", ReferenceTestbench(ref))], use_cache=False)[0].passed
+
+    for i in range(4):
+        t = threading.Thread(target=once, args=(i,))
+        t.start()
+        t.join()
+    assert out == {0: True, 1: True, 2: True, 3: True}

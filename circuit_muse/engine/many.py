@@ -77,8 +77,8 @@ def verify_many(candidates: Sequence[CandidateLike], *, testbench: TestbenchLike
         >>> from circuit_muse.testbench import ReferenceTestbench
         >>> ref = "module inv(input a, output y); assign y = ~a; endmodule"
         >>> bad = "module inv(input a, output y); assign y = a; endmodule"
-        >>> [r.passed for r in cm.verify_many([ref, (bad, ReferenceTestbench(ref))])]
-        [True, False]
+        >>> [r.level.value for r in cm.verify_many([ref, (bad, ReferenceTestbench(ref))])]
+        ['static', 'failed']
     """
     contract_c, default_tb, opts = _coerce(contract, testbench, options)
     n = len(candidates)

@@ -30,16 +30,26 @@ from ..errors import CircuitMuseError
 WORKER_ADDRESS_SPACE = 2 * 1024 * 1024 * 1024
 
 
-def _set_parent_death_signal() -> None:
-    """Ask Linux to kill this worker when its parent dies (best effort; other systems skip it)."""
-    try:
-        import ctypes
-        import signal
+def _exit_with_parent() -> None:
+    """End this worker when the process that started it is gone.
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
+    Not PR_SET_PDEATHSIG: Linux sends that when the parent *thread* exits, and pool workers are reused by
+    later calls from other threads, so a worker started from a short-lived thread would be killed mid-job.
+    A closed stdin (EOF in the request loop) covers a parent that exits normally; this covers one killed
+    while the worker is busy.
+    """
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="circuit-muse-parent-watch", daemon=True).start()
 
 
 def _limit_self() -> None:
@@ -146,7 +156,7 @@ def run_forked_child(req: dict[str, Any], reply_fd: int) -> None:
 
 
 def main() -> None:
-    _set_parent_death_signal()
+    _exit_with_parent()
     _limit_self()
     replies = os.fdopen(os.dup(1), "wb", buffering=0)
     os.dup2(2, 1)  # anything native code prints goes to stderr, never into the reply channel

@@ -205,8 +205,10 @@ async function onCandidate(e) {
   const c = candBox(e.round, e.data.index);
   const rep = e.data.report;
   const verdict = c.box.querySelector(".verdict");
-  verdict.replaceChildren(el("b", { class: e.data.passed ? "pass" : "fail",
-    text: e.data.passed ? "PASS" : `✗ ${e.data.category}` }), ` score ${e.data.score}`);
+  const clean = !e.data.passed && e.data.level === "static";  // lint+synth clean, nothing simulated
+  verdict.replaceChildren(el("b", { class: e.data.passed ? "pass" : clean ? "static" : "fail",
+    text: e.data.passed ? "PASS" : clean ? "clean, not functionally verified" : `✗ ${e.data.category}` }),
+    ` score ${e.data.score}`);
   if (!rep) return;
   const code = highlight(rep.source || c.text);
   code.setAttribute("data-testid", "candidate-code");
@@ -234,7 +236,7 @@ function showFinal(job) {
   }
   let banner;
   if (res.passed && res.level === "functional") banner = el("div", { class: "banner pass", "data-testid": "banner", text: `PASS: simulated against ${res.spec ? res.spec.family + " suite" : "its testbench"} in ${res.rounds_used} round(s)` });
-  else if (res.passed) banner = el("div", { class: "banner static", "data-testid": "banner", text: "Clean, not functionally verified: lint and synthesis passed, no testbench ran" });
+  else if (res.level === "static") banner = el("div", { class: "banner static", "data-testid": "banner", text: "Clean, not functionally verified: lint and synthesis passed, no testbench ran" });
   else banner = el("div", { class: "banner fail", "data-testid": "banner", text: `Not verified after ${res.rounds_used} round(s): ${res.report ? res.report.category : "no code"}` });
   const code = res.verilog || res.text || "";
   const copy = el("button", { text: "Copy", onclick: async () => { await navigator.clipboard.writeText(code).catch(() => {}); copy.textContent = "Copied"; } });
@@ -329,7 +331,7 @@ async function runVerify() {
   try {
     const rep = await api("/verify", { method: "POST", body: JSON.stringify(body) });
     const code = highlight(rep.source || body.verilog);
-    const head = rep.passed ? (rep.level === "functional" ? ["pass", "PASS (simulated)"] : ["static", "Clean, not functionally verified"]) : ["fail", `✗ ${rep.category}`];
+    const head = rep.passed ? ["pass", "PASS (simulated)"] : rep.level === "static" ? ["static", "Clean, not functionally verified"] : ["fail", `✗ ${rep.category}`];
     out.replaceChildren(el("div", { class: `banner ${head[0]}`, "data-testid": "verify-banner", text: head[1] }), code, stageList(rep, code));
     const sim = (rep.stages.find((s) => s.simulation) || {}).simulation;
     const t = cycleTable(sim); if (t) out.append(t);
