@@ -1,8 +1,8 @@
 """Choose a model by one string: ``hf:PATH``, ``openai:BASE_URL#MODEL_NAME`` or ``nano`` (shipped).
 
 `get_model(spec, **options)` looks the prefix up in `BACKENDS` (name -> Model class) and builds the model
-with strict options. With no spec, it reads CIRCUIT_MUSE_MODEL, then falls back to circuit-muse-nano. Third-party backends can register under the
-``circuit_muse.models`` entry-point group (name = prefix, value = a Model subclass).
+with strict options. With no spec, it reads CIRCUIT_MUSE_MODEL, then falls back to circuit-muse-nano.
+Third-party backends can register under the ``circuit_muse.models`` entry-point group (name = prefix, value = a Model subclass).
 """
 from __future__ import annotations
 
