@@ -133,6 +133,7 @@ def main() -> int:
     ap.add_argument("--block", type=int, default=1024)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--max-minutes", type=float, default=7.0)
+    ap.add_argument("--max-steps", type=int, default=0, help="fix the step count (0: fit it to --max-minutes)")
     ap.add_argument("--limit", type=int, default=0, help="use only this many examples (smoke tests)")
     a = ap.parse_args()
     t0 = time.time()
@@ -154,8 +155,8 @@ def main() -> int:
     model = Qwen2ForCausalLM(cfg).to(device)
     n_params = sum(p.numel() for p in model.parameters())
     plan = batches(train, a.batch_tokens, rng)
-    steps = len(plan)
-    warm = max(20, steps // 50)
+    steps = min(len(plan), a.max_steps) if a.max_steps else len(plan)
+    warm = 30
     decay, no_decay = [], []
     for p in model.parameters():
         (no_decay if p.ndim < 2 else decay).append(p)
@@ -170,7 +171,17 @@ def main() -> int:
     t_train = time.time()
     tokens_seen = 0
     stopped_early = False
-    for step, idx in enumerate(plan):
+    for step, idx in enumerate(plan[:steps]):
+        if step == 60 and not a.max_steps:
+            # fit the schedule to the time left: the cosine then ends when the time does (steps_done is logged,
+            # so --max-steps steps_done replays the run exactly)
+            per_step = (time.time() - t_train) / 60
+            fit = 60 + int((a.max_minutes * 60 - (time.time() - t0) - 20) / per_step)
+            if fit < steps:
+                steps = fit
+                log["steps_fitted_to_time"] = fit
+        if step >= steps:
+            break
         lr = a.lr * (step + 1) / warm if step < warm else \
             a.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * (step - warm) / max(1, steps - warm))))
         for g in opt.param_groups:
@@ -192,11 +203,12 @@ def main() -> int:
                       flush=True)
         if step % 500 == 0 or step == steps - 1:
             log["val"].append({"step": step, "val_loss": round(val_loss(model, val, pad_id, device, a.batch_tokens), 4)})
-        if time.time() - t0 > a.max_minutes * 60:
+        if time.time() - t0 > a.max_minutes * 60 + 30:
             stopped_early = True
             log["val"].append({"step": step, "val_loss": round(val_loss(model, val, pad_id, device, a.batch_tokens), 4)})
             break
-    log.update(steps_done=step + 1, stopped_early=stopped_early, train_s=round(time.time() - t_train, 1),
+    log.update(steps_done=step + 1 if stopped_early else steps, stopped_early=stopped_early,
+               train_s=round(time.time() - t_train, 1),
                tokens_seen=tokens_seen, tokens_per_s=round(tokens_seen / max(time.time() - t_train, 1e-9)))
     a.out.mkdir(parents=True, exist_ok=True)
     model = model.to(torch.bfloat16)
@@ -205,7 +217,7 @@ def main() -> int:
     model.save_pretrained(str(a.out), max_shard_size="15MB", safe_serialization=True)
     tok.save_pretrained(str(a.out))
     (a.out / "training.json").write_text(json.dumps(log, indent=1) + "\n")
-    print(f"[{a.size}] done steps={step + 1}/{steps} early={stopped_early} total={time.time() - t0:.0f}s "
+    print(f"[{a.size}] done steps={log['steps_done']}/{len(plan)} early={stopped_early} total={time.time() - t0:.0f}s "
           f"val={log['val'][-1]}", flush=True)
     return 0
 
