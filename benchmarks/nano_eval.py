@@ -58,6 +58,7 @@ def decode_speed(model: Any, samples: int, tokens: int = 256) -> dict[str, float
     from circuit_muse.models.base import GenerationRequest
 
     msgs = first_messages(EXAMPLE_PROMPTS["updown_counter"])
+    model.stream(GenerationRequest(messages=msgs, n=1, max_new_tokens=8, seed=0))   # load + warm up, untimed
     out = {}
     for n in (1, samples):
         req = GenerationRequest(messages=msgs, n=n, max_new_tokens=tokens, temperature=0.8, seed=0)
@@ -125,26 +126,29 @@ def main(argv: list[str] | None = None) -> int:
     if not a.skip_speed:
         result["decode"] = decode_speed(model, a.samples)
         print("decode", result["decode"], flush=True)
+    sets = []
+    if not a.skip_examples:
+        sets.append(("examples", list(EXAMPLE_PROMPTS.items())))
     if not a.skip_held_out:
         reqs = eval_requests()
-        reqs = reqs[:a.limit] if a.limit else reqs
-        rows = []
-        for q in reqs:
-            rows.append(run_prompt(model, q["id"], q["prompt"], a.rounds, a.samples, a.seed))
-            print(json.dumps({k: rows[-1][k] for k in ("id", "passed", "passed_round", "total_s")}), flush=True)
-        result["held_out"] = {"summary": summarize(rows, a.rounds), "rows": rows}
-        print("held_out", result["held_out"]["summary"], flush=True)
-    if not a.skip_examples:
-        rows = []
-        for pid, prompt in EXAMPLE_PROMPTS.items():
+        sets.append(("held_out", [(q["id"], q["prompt"]) for q in (reqs[:a.limit] if a.limit else reqs)]))
+    for name, prompts in sets:
+        rows: list[dict[str, Any]] = []
+        for pid, prompt in prompts:
             rows.append(run_prompt(model, pid, prompt, a.rounds, a.samples, a.seed))
             print(json.dumps({k: rows[-1][k] for k in ("id", "passed", "passed_round", "total_s")}), flush=True)
-        result["examples"] = {"summary": summarize(rows, a.rounds), "rows": rows}
-        print("examples", result["examples"]["summary"], flush=True)
-    result["wall_s"] = round(time.monotonic() - t0, 1)
-    a.out.parent.mkdir(parents=True, exist_ok=True)
-    a.out.write_text(json.dumps(result, indent=1) + "\n")
+            result[name] = {"summary": summarize(rows, a.rounds), "complete": len(rows) == len(prompts),
+                            "rows": rows}
+            _save(a.out, result, t0)   # after every prompt, so a run cut short still leaves its results
+        print(name, result[name]["summary"], flush=True)
+    _save(a.out, result, t0)
     return 0
+
+
+def _save(out: Path, result: dict[str, Any], t0: float) -> None:
+    result["wall_s"] = round(time.monotonic() - t0, 1)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=1) + "\n")
 
 
 if __name__ == "__main__":

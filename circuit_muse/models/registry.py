@@ -108,6 +108,7 @@ def _shipped_nano_spec() -> str:
 
     if not nano.is_available(nano.MODEL_DIR):
         raise ModelError(NO_MODEL_HELP)
+    nano.prefer_cpu_threads()
     return nano.model_spec(nano.MODEL_DIR)
 
 
