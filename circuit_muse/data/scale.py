@@ -250,10 +250,11 @@ def _suite_for(family: str, variant: str, params: dict[str, int], parameterized:
 
 
 def build_examples(*, seed: int = 7, per_variant: int = 2, phrasings: int = 6, repairs_per_point: int = 2,
-                   limit_points: int | None = None, workers: int = 2,
+                   limit_points: int | None = None, workers: int = 2, repair_every: int = 1,
                    families: tuple[str, ...] | None = None) -> tuple[list[Example], ScaleReport]:
     """Build verified examples. Returns (examples, report); every example's answer passed its suite
-    (fast tier), every repair's wrong design failed it."""
+    (fast tier), every repair's wrong design failed it. Only every `repair_every`-th point gets repair and
+    debug examples (verification time is the cost of a point: answers are checked for all of them)."""
     from ..engine.many import verify_many
     from ..loop.feedback import build_feedback
     from ..loop.prompts import first_messages, repair_messages
@@ -284,7 +285,9 @@ def build_examples(*, seed: int = 7, per_variant: int = 2, phrasings: int = 6, r
     for reqs in ASSERTION_REQUESTS.values():
         if families and "assertion" not in families:
             continue
-        for req in reqs:
+        descs = [r.removeprefix("Write ").removeprefix("Create ") for r in reqs]
+        framed = [t.format(d=d[0].lower() + d[1:]) for t in TRAIN_TEMPLATES for d in descs]
+        for req in list(reqs) + framed:
             m = match(req)
             if m is None or m.family != "assertion":
                 report.drop("matcher-other-family")
@@ -297,15 +300,16 @@ def build_examples(*, seed: int = 7, per_variant: int = 2, phrasings: int = 6, r
         rng.shuffle(items)
         items = sorted(items[:limit_points])
     examples: list[Example] = []
-    for (family, variant, pjson, parameterized), g in items:
+    for n_point, ((family, variant, pjson, parameterized), g) in enumerate(items):
         report.points += 1
+        with_repairs = n_point % max(1, repair_every) == 0
         suite, params = g["suite"], json.loads(pjson)
         point = _point_key(family, variant, params)
         if family == "assertion":
             from .sva import suite_answer
 
             answers = [suite_answer(variant, params)[0]]
-            faults: list[tuple[str, str]] = _generic_faults(answers[0])
+            faults: list[tuple[str, str]] = _generic_faults(answers[0]) if with_repairs else []
             cfg = None
         else:
             answers = []
@@ -321,7 +325,7 @@ def build_examples(*, seed: int = 7, per_variant: int = 2, phrasings: int = 6, r
             bugs = [(b, t) for b in family_bugs(cfg, answers[0]) if (t := b.apply(answers[0]))]
             bugs = rng.sample(bugs, min(len(bugs), repairs_per_point))
             symptoms = {b.name: b.symptom for b, _ in bugs}
-            faults = [(b.name, t) for b, t in bugs] + _generic_faults(answers[0])
+            faults = [(b.name, t) for b, t in bugs] + _generic_faults(answers[0]) if with_repairs else []
         texts = [_code(a) for a in answers] + [_code(t) for _, t in faults]
         reps = verify_many(texts, testbench=suite, contract=suite.contract, workers=workers)
         report.unique_designs_verified += len(texts)
@@ -393,9 +397,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--phrasings", type=int, default=14)
     ap.add_argument("--repairs-per-point", type=int, default=2)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--repair-every", type=int, default=1)
     a = ap.parse_args(argv)
     examples, report = build_examples(seed=a.seed, per_variant=a.per_variant, phrasings=a.phrasings,
-                                      repairs_per_point=a.repairs_per_point, workers=a.workers)
+                                      repairs_per_point=a.repairs_per_point, workers=a.workers,
+                                      repair_every=a.repair_every)
     write_jsonl(examples, a.out)
     a.out.with_suffix(".report.json").write_text(json.dumps(report.to_dict(), indent=2) + "\n")
     return 0

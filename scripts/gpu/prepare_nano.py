@@ -26,6 +26,7 @@ def main() -> int:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--vocab", type=int, default=8192)
     ap.add_argument("--measure", default="4096,8192,16384")
+    ap.add_argument("--tokenizer", type=Path, help="reuse this fitted tokenizer (no fitting, no measuring)")
     a = ap.parse_args()
     rng = random.Random(0)
     examples = [json.loads(x) for x in a.instruct.read_text().splitlines() if x.strip()]
@@ -38,7 +39,11 @@ def main() -> int:
     fit_texts = corpus + msg_texts[300:]
     measured = {}
     chosen = None
-    for v in sorted({int(x) for x in a.measure.split(",")} | {a.vocab}):
+    if a.tokenizer:
+        from transformers import AutoTokenizer
+
+        chosen = AutoTokenizer.from_pretrained(str(a.tokenizer))
+    for v in [] if a.tokenizer else sorted({int(x) for x in a.measure.split(",")} | {a.vocab}):
         tok = fit_tokenizer(fit_texts, v)
         measured[v] = {"bytes_per_token_messages": round(bytes_per_token(tok, probe), 3),
                        "bytes_per_token_corpus": round(bytes_per_token(tok, corpus[:200]), 3)}
@@ -48,7 +53,8 @@ def main() -> int:
     assert chosen is not None
     a.out.mkdir(parents=True, exist_ok=True)
     chosen.save_pretrained(str(a.out / "tokenizer"))
-    (a.out / "tokenizers.json").write_text(json.dumps({"chosen": a.vocab, "measured": measured}, indent=2) + "\n")
+    if measured:
+        (a.out / "tokenizers.json").write_text(json.dumps({"chosen": a.vocab, "measured": measured}, indent=2) + "\n")
     with lzma.open(a.out / "instruct.jsonl.xz", "wt", preset=6) as f:
         for e in examples:
             msgs = e["messages"]

@@ -35,6 +35,22 @@ SIZES = {  # name: (hidden, layers, heads, kv_heads, intermediate)
 }
 
 
+def load_inference_tokenizer(folder: Path):
+    """The tokenizer exactly as the shipped model folder loads it at inference.
+
+    Beside a config.json of model_type qwen2, AutoTokenizer builds Qwen2Tokenizer, which replaces the fitted
+    pre-tokenizer with Qwen2's own split (digits one by one, NFC). A bare tokenizer folder loads the fitted
+    one instead; training on that and asking through the model folder gave 2% different ids and broken
+    generations. So training tokenizes through the same class, via a config.json next to a copy."""
+    import shutil
+    import tempfile
+
+    tmp = Path(tempfile.mkdtemp(prefix="nano-tok-"))
+    shutil.copytree(folder, tmp, dirs_exist_ok=True)
+    Qwen2Config().save_pretrained(str(tmp))
+    return AutoTokenizer.from_pretrained(str(tmp))
+
+
 def read_xz_jsonl(path: Path) -> list[dict]:
     with lzma.open(path, "rt") as f:
         return [json.loads(line) for line in f if line.strip()]
@@ -89,6 +105,11 @@ def batches(seqs, batch_tokens: int, rng: random.Random | None):
 
 
 def collate(seqs, idx: list[int], pad_id: int, device: str):
+    """Right-padded ids, labels (-100 on prompt and padding) and the padding mask (for counting tokens only).
+
+    The model is called without the mask: with right padding, causal attention alone is exact (no real token
+    sits after a pad). Passing the 2-D padding mask on the GPU machine's transformers 5.17 let padded
+    batches see later tokens: train loss fell to 0.003 while the model generated garbage."""
     n = max(len(seqs[i][0]) for i in idx)
     n = (n + 63) // 64 * 64
     ids = torch.full((len(idx), n), pad_id, dtype=torch.long)
@@ -110,7 +131,7 @@ def val_loss(model, val, pad_id: int, device: str, batch_tokens: int) -> float: 
     for idx in batches(val, batch_tokens, None):
         ids, mask, labels = collate(val, idx, pad_id, device)
         with torch.autocast(device, dtype=torch.bfloat16):
-            out = model(input_ids=ids, attention_mask=mask, labels=labels)
+            out = model(input_ids=ids, labels=labels)
         k = int((labels[:, 1:] != -100).sum())
         tot += float(out.loss) * k
         n += k
@@ -142,7 +163,7 @@ def main() -> int:
     rng = random.Random(a.seed)
     device = "cuda" if torch.cuda.is_available() else "cpu"   # cpu: smoke tests only
     torch.backends.cuda.matmul.allow_tf32 = True
-    tok = AutoTokenizer.from_pretrained(str(a.tokenizer))
+    tok = load_inference_tokenizer(a.tokenizer)
     pad_id, eos_id = tok.pad_token_id, tok.eos_token_id
     instruct = read_xz_jsonl(a.instruct)[:a.limit or None]
     corpus = read_xz_jsonl(a.corpus)[:a.limit or None]
@@ -172,11 +193,13 @@ def main() -> int:
     tokens_seen = 0
     stopped_early = False
     for step, idx in enumerate(plan[:steps]):
-        if step == 60 and not a.max_steps:
-            # fit the schedule to the time left: the cosine then ends when the time does (steps_done is logged,
-            # so --max-steps steps_done replays the run exactly)
-            per_step = (time.time() - t_train) / 60
-            fit = 60 + int((a.max_minutes * 60 - (time.time() - t0) - 20) / per_step)
+        if step == 20:
+            t20 = time.time()
+        if step == 80 and not a.max_steps:
+            # fit the schedule to the time left (step time measured after warm-up): the cosine then ends when
+            # the time does; steps_done is logged, so --max-steps steps_done replays the run exactly
+            per_step = (time.time() - t20) / 60
+            fit = 80 + int((a.max_minutes * 60 - (time.time() - t0) - 25) / per_step)
             if fit < steps:
                 steps = fit
                 log["steps_fitted_to_time"] = fit
@@ -188,7 +211,7 @@ def main() -> int:
             g["lr"] = lr
         ids, mask, labels = collate(train, idx, pad_id, device)
         with torch.autocast(device, dtype=torch.bfloat16):
-            loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
+            loss = model(input_ids=ids, labels=labels).loss
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
