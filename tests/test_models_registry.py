@@ -36,8 +36,9 @@ def test_backends_registry_names_both_backends():
     assert issubclass(ModelError, CircuitMuseError)
 
 
-def test_no_model_configured_says_how(monkeypatch):
+def test_no_model_configured_says_how(monkeypatch, tmp_path):
     monkeypatch.delenv("CIRCUIT_MUSE_MODEL", raising=False)
+    monkeypatch.setattr("circuit_muse.nano.MODEL_DIR", tmp_path / "no-shipped-weights")  # else nano is the default
     with pytest.raises(ModelError) as info:
         get_model()
     msg = str(info.value)

@@ -1,8 +1,8 @@
-"""Choose a model by one string: ``hf:PATH`` or ``openai:BASE_URL#MODEL_NAME``.
+"""Choose a model by one string: ``hf:PATH``, ``openai:BASE_URL#MODEL_NAME`` or ``nano`` (shipped).
 
 `get_model(spec, **options)` looks the prefix up in `BACKENDS` (name -> Model class) and builds the model
-with strict options. With no spec, it reads CIRCUIT_MUSE_MODEL. Third-party backends can register under the
-``circuit_muse.models`` entry-point group (name = prefix, value = a Model subclass).
+with strict options. With no spec, it reads CIRCUIT_MUSE_MODEL, then falls back to circuit-muse-nano.
+Third-party backends can register under the ``circuit_muse.models`` entry-point group (name = prefix, value = a Model subclass).
 """
 from __future__ import annotations
 
@@ -30,7 +30,8 @@ BACKENDS: dict[str, type[Model]] = {
 SPEC_FORMS = (
     "  hf:PATH                      a local folder: a full or merged model, a bitsandbytes-quantized model,\n"
     "                               or a LoRA adapter (e.g. hf:/models/qwen_verilog_stage4_final)\n"
-    "  openai:BASE_URL#MODEL_NAME   any OpenAI-compatible server (e.g. openai:http://localhost:8000/v1#verilog)"
+    "  openai:BASE_URL#MODEL_NAME   any OpenAI-compatible server (e.g. openai:http://localhost:8000/v1#verilog)\n"
+    "  nano                         circuit-muse-nano, the small model shipped in the package (the default)"
 )
 
 NO_MODEL_HELP = (
@@ -101,8 +102,19 @@ def split_spec(spec: str) -> tuple[str, str]:
     return prefix, rest.strip()
 
 
+def _shipped_nano_spec() -> str:
+    """``hf:<package path>`` of circuit-muse-nano, the offline default; without its weights, say how to pick one."""
+    from .. import nano
+
+    if not nano.is_available(nano.MODEL_DIR):
+        raise ModelError(NO_MODEL_HELP)
+    nano.prefer_cpu_threads()
+    return nano.model_spec(nano.MODEL_DIR)
+
+
 def get_model(spec: str | None = None, **options: object) -> Model:
-    """Build the model named by `spec` (or by CIRCUIT_MUSE_MODEL when spec is None).
+    """Build the model named by `spec` (or by CIRCUIT_MUSE_MODEL when spec is None, else the shipped
+    circuit-muse-nano; ``"nano"`` names it too).
 
     Options go to the backend's strict `Options` dataclass: an unknown key raises ModelError listing the
     valid ones. Building a model checks its configuration (folder shape, URL) but loads no weights and opens
@@ -114,8 +126,10 @@ def get_model(spec: str | None = None, **options: object) -> Model:
     if spec is None or not spec.strip():
         spec = os.environ.get(ENV_VAR, "").strip()
         if not spec:
-            raise ModelError(NO_MODEL_HELP)
+            spec = _shipped_nano_spec()
         log.debug("model spec from %s: %s", ENV_VAR, spec)
+    if spec.strip() == "nano":
+        spec = _shipped_nano_spec()
     prefix, _rest = split_spec(spec)
     cls = BACKENDS[prefix]
     return cls.from_spec(spec.strip(), **options)  # type: ignore[attr-defined]
