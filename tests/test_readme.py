@@ -28,11 +28,18 @@ NOT_RUN: dict[str, str] = {
     "sudo apt-get install": "installs packages",
     "export ": "sets a variable for the commands after it",
     "gtkwave": "opens a window",
-    "circuit-muse generate": "needs a model server or weights",
+    "circuit-muse generate": "runs a model (the loop takes a while on a CPU); tests/test_nano.py runs the shipped "
+                             "model on the first command's prompt",
     "circuit-muse train --config circuit_muse/train/configs/default.toml --output": "a 7B fine-tune on a GPU",
     "circuit-muse verify my_fifo.v": "my_fifo.v stands for the reader's own design",
     "circuit-muse serve": "a server that runs until stopped; tests/test_service_*.py start it on loopback",
     "CIRCUIT_MUSE_TOKEN=": "a server that runs until stopped; tests/test_service_api.py covers tokens",
+    "circuit-muse bench": "scores a model (minutes) or needs a benchmark clone; tests/test_bench_*.py run it on "
+                          "fixture suites",
+    "vllm serve": "needs a GPU and model weights",
+    "status=$?": "the CI recipe around circuit-muse bench",
+    "cp bench-out/": "the CI recipe around circuit-muse bench",
+    "exit $status": "the CI recipe around circuit-muse bench",
 }
 # commands that need the [hf] extra (torch): run under the `model` marker
 NEEDS_MODEL_STACK = ("circuit-muse train",)
@@ -41,6 +48,7 @@ NEEDS_MODEL_STACK = ("circuit-muse train",)
 def _shell_commands() -> list[str]:
     cmds: list[str] = []
     for block in re.findall(r"```(?:sh|bash)\n(.*?)```", README, re.S):
+        block = re.sub(r"\\\n\s*", " ", block)  # a command continued over lines is one command
         for line in block.splitlines():
             line = re.sub(r"\s+#\s.*$", "", line).strip()   # trailing comments
             if not line or line.startswith("#"):
