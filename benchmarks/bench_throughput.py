@@ -7,7 +7,7 @@ verdict needs) and `--checks full` (Verilator lint + Yosys synth reported beside
 process, interleaved raw / functional / full / raw, and the load average is recorded with them.
 Target (issue 10): harness wall time <= 0.5x the raw serial flow with 2 workers.
 
-    .venv/bin/python benchmarks/bench_throughput.py --verilog-eval ~/verilog-eval [--workers 2] [--out FILE]
+    .venv/bin/python benchmarks/bench_throughput.py --verilog-eval ~/verilog-eval [--workers 2] [--out DIR | --update-results]
 """
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ from circuit_muse.bench.harness import BenchConfig, run_bench
 from circuit_muse.bench.suites import load_suite
 from circuit_muse.tools.registry import require, versions
 
-RESULTS = Path(__file__).resolve().parent / "results"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _results import add_output_args, output_dir  # noqa: E402 - benchmarks/ is the script's own folder
 
 
 def raw_serial(suite_path: str) -> dict:
@@ -68,8 +69,9 @@ def main() -> int:
     ap.add_argument("--verilog-eval", default=os.environ.get("CIRCUIT_MUSE_VERILOG_EVAL"),
                     help="a VerilogEval v2 clone (or $CIRCUIT_MUSE_VERILOG_EVAL)")
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--out", type=Path, default=RESULTS / "bench_throughput.json")
+    add_output_args(ap)
     args = ap.parse_args()
+    out = output_dir(args, "bench_throughput", ap) / "bench_throughput.json"   # before any work
     if not args.verilog_eval:
         print("bench_throughput: give --verilog-eval PATH (a VerilogEval v2 clone)", file=sys.stderr)
         return 2
@@ -91,9 +93,8 @@ def main() -> int:
         "ratio_functional": round(func["wall_s"] / raw_wall, 3), "ratio_full": round(full["wall_s"] / raw_wall, 3),
         "target_ratio": 0.5,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=1))
-    md = args.out.with_suffix(".md")
+    out.write_text(json.dumps(result, indent=1))
+    md = out.with_suffix(".md")
     md.write_text(
         f"# VerilogEval v2 references: harness vs raw serial flow\n\n"
         f"{os.cpu_count()} CPUs, load average (1 min) during the run: {', '.join(f'{x:.1f}' for x in load)}; "

@@ -22,6 +22,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from _results import add_output_args, output_dir  # noqa: E402 - benchmarks/ is the script's own folder
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 SATURATING_BUG = """module counter (
@@ -116,8 +118,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-held-out", action="store_true")
     ap.add_argument("--skip-examples", action="store_true")
     ap.add_argument("--skip-speed", action="store_true")
-    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "nano_eval.json")
+    add_output_args(ap)
     a = ap.parse_args(argv)
+    out = output_dir(a, "nano_eval", ap) / "nano_eval.json"   # before any work: a refused --out costs nothing
     opts = dict(x.split("=", 1) for x in a.model_option)
     model = get_model(a.model, **opts)
     result: dict[str, Any] = {"model": a.model, "rounds": a.rounds, "samples": a.samples, "seed": a.seed,
@@ -139,15 +142,14 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps({k: rows[-1][k] for k in ("id", "passed", "passed_round", "total_s")}), flush=True)
             result[name] = {"summary": summarize(rows, a.rounds), "complete": len(rows) == len(prompts),
                             "rows": rows}
-            _save(a.out, result, t0)   # after every prompt, so a run cut short still leaves its results
+            _save(out, result, t0)   # after every prompt, so a run cut short still leaves its results
         print(name, result[name]["summary"], flush=True)
-    _save(a.out, result, t0)
+    _save(out, result, t0)
     return 0
 
 
 def _save(out: Path, result: dict[str, Any], t0: float) -> None:
     result["wall_s"] = round(time.monotonic() - t0, 1)
-    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1) + "\n")
 
 

@@ -1,6 +1,6 @@
 """Size vs pass rate for circuit-muse-nano: verify round-1 candidates sampled on the GPU (scripts/gpu/nano_sample.py).
 
-    python benchmarks/nano_sizes.py SAMPLES.json [--out benchmarks/results/nano_sizes.json]
+    python benchmarks/nano_sizes.py SAMPLES.json [--out DIR | --update-results]
 
 For each model size and prompt (held-out eval prompts and the example prompts, first-round messages exactly
 as the loop builds them) it verifies the greedy answer and the 4 samples with the prompt's family suite and
@@ -19,6 +19,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
+from _results import add_output_args, output_dir  # noqa: E402 - benchmarks/ is the script's own folder
 
 
 def _suite_for(prompt: str):
@@ -43,9 +44,12 @@ def main(argv: list[str] | None = None) -> int:
     from circuit_muse.engine.many import verify_many
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("samples", type=Path)
-    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "nano_sizes.json")
+    ap.add_argument("samples", type=Path, nargs="?", help="JSON written by scripts/gpu/nano_sample.py")
+    add_output_args(ap)
     a = ap.parse_args(argv)
+    out = output_dir(a, "nano_sizes", ap) / "nano_sizes.json"   # before any work
+    if a.samples is None or not a.samples.is_file():
+        ap.error(f"give SAMPLES, the JSON from scripts/gpu/nano_sample.py ({a.samples or 'missing'})")
     samples = json.loads(a.samples.read_text())
     prompts = {r["id"]: r["prompt"] for r in eval_requests()}
     prompts.update({f"example/{k}": v for k, v in EXAMPLE_PROMPTS.items()})
@@ -82,8 +86,7 @@ def main(argv: list[str] | None = None) -> int:
                     "pass_at_4_one_round": round(sum(any(r["samples"]) for r in group) / n, 3)}
 
         table[size] = {"held_out": rates(held), "examples": rates(ex)}
-    a.out.parent.mkdir(parents=True, exist_ok=True)
-    a.out.write_text(json.dumps({"table": table, "rows": rows}, indent=1) + "\n")
+    out.write_text(json.dumps({"table": table, "rows": rows}, indent=1) + "\n")
     print(json.dumps(table, indent=1))
     return 0
 

@@ -1,6 +1,6 @@
 """Decode speed of the shipped nano model against torch's CPU thread count, in one process.
 
-    python benchmarks/nano_threads.py [--tokens 64] [--out benchmarks/results/nano_threads.json]
+    python benchmarks/nano_threads.py [--tokens 64] [--out DIR | --update-results]
 
 Greedy decode of a fixed number of tokens (min_new_tokens = max_new_tokens), batch 1 and batch 4, for 1 and
 os.cpu_count() threads; the ratio between them is what matters (the machine may be shared).
@@ -10,10 +10,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from _results import add_output_args, output_dir  # noqa: E402 - benchmarks/ is the script's own folder
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,8 +27,9 @@ def main(argv: list[str] | None = None) -> int:
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tokens", type=int, default=64)
-    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "nano_threads.json")
+    add_output_args(ap)
     a = ap.parse_args(argv)
+    out = output_dir(a, "nano_threads", ap) / "nano_threads.json"   # before any work
     tok = AutoTokenizer.from_pretrained(str(MODEL_DIR))
     model = AutoModelForCausalLM.from_pretrained(str(MODEL_DIR), dtype=torch.float32).eval()
     ids = tok("module counter (\n    input clk,", return_tensors="pt").input_ids
@@ -41,8 +45,7 @@ def main(argv: list[str] | None = None) -> int:
                 dt = time.monotonic() - t
             rows.append({"threads": threads, "batch": batch, "tok_s": round(batch * a.tokens / dt, 1)})
             print(rows[-1], flush=True)
-    a.out.parent.mkdir(parents=True, exist_ok=True)
-    a.out.write_text(json.dumps({"cpus": os.cpu_count(), "load_avg": os.getloadavg(), "rows": rows}, indent=1) + "\n")
+    out.write_text(json.dumps({"cpus": os.cpu_count(), "load_avg": os.getloadavg(), "rows": rows}, indent=1) + "\n")
     return 0
 
 

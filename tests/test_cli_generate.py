@@ -49,11 +49,12 @@ def test_generate_exits_1_when_not_verified() -> None:
     assert res.returncode == 1 and "NOT verified: undeclared" in res.stderr
 
 
-def test_generate_without_a_model_says_how_to_configure_one() -> None:
-    env = {k: v for k, v in os.environ.items() if k != "CIRCUIT_MUSE_MODEL"}
-    res = subprocess.run([sys.executable, "-m", "circuit_muse.cli", "generate", "a counter"], cwd=ROOT,
-                         capture_output=True, text=True, timeout=60, env=env)
-    assert res.returncode == 2 and "CIRCUIT_MUSE_MODEL" in res.stderr
+def test_generate_with_a_bad_model_spec_says_how_to_choose_one() -> None:
+    # With no model at all, generate uses the shipped circuit-muse-nano (tests/test_nano.py runs that path).
+    res = subprocess.run([sys.executable, "-m", "circuit_muse.cli", "generate", "a counter", "--model", "nope"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert res.returncode == 2 and "openai:BASE_URL#MODEL_NAME" in res.stderr and "nano" in res.stderr
+    assert "Traceback" not in res.stderr
 
 
 def test_generate_without_a_matching_suite_says_so_first_and_ends_unverified() -> None:

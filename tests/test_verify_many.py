@@ -140,7 +140,7 @@ def test_a_bench_pickle_cannot_carry_still_runs_bounded() -> None:
     seen: list[tuple[int, str]] = []
     segfault = "`define F(x) x\nmodule inv(input a, output y); assign y = " + "`F(" * 3000 + "a" + ")" * 3000 + \
                "; endmodule\n"
-    reports = cm.verify_many([(INV, tb), (BUF, tb), (segfault, tb), INV], use_cache=False, workers=2,
+    reports = cm.verify_many([(INV, tb), (BUF, tb), (segfault, tb), INV], use_cache=False, workers=2, timeout_s=300,
                              options={"screen_limits": _limits_off()}, on_stage=lambda i, st: seen.append((i, st.name)))
     assert [r.category.value for r in reports] == ["pass", "mismatch", "crash", "unverified"]
     assert (0, "simulate") in seen and (1, "simulate") in seen
