@@ -52,6 +52,20 @@ def test_loads_offline_and_decodes_deterministically(model):
     assert model.describe()["model_type"] == "qwen2" and model.loaded
 
 
+def test_prompts_are_tokenized_exactly_as_in_training(model):
+    """The backend encodes with the folder's own tokenizer.json (the ids training used), not Qwen2's re-split."""
+    from tokenizers import Tokenizer
+
+    from circuit_muse.loop.prompts import first_messages
+
+    raw = Tokenizer.from_file(str(nano.MODEL_DIR / "tokenizer.json"))
+    model.load()
+    messages = [m.to_dict() for m in first_messages("A 16-bit FIFO, depth 32, almost_full at 28.")]
+    text = model.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    ids = model.tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_dict=True)["input_ids"]
+    assert "16-bit" in text and ids == raw.encode(text, add_special_tokens=False).ids
+
+
 @pytest.mark.simulator
 def test_example_prompt_generates_verified_verilog(model):
     from circuit_muse.loop import generate_verified

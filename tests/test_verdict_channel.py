@@ -231,3 +231,24 @@ def test_results_must_match_the_tests_the_module_defines(tmp_path: Path) -> None
     xml.write_text("<testsuites><testsuite>" + case.format("out_is_high", "cm_test_t") + case.format("second", "cm_test_t")
                    + "</testsuite></testsuites>")
     assert tb._check_results(xml, "cm_test_t") is None
+
+
+def test_assertion_checker_cannot_read_its_bench_or_binary() -> None:
+    """The assertion family builds the checker and the nonce-tagged bench into one Verilator binary: it runs
+    sealed, in a fresh directory, with the work directory (bench source, obj/) hidden."""
+    from circuit_muse.suites import get_suite
+
+    suite = get_suite("assertion", "onehot", {"N": 4})
+    header = "module onehot_check(input clk, input rst_n, input [3:0] gnt);"
+    names = ["cm_sva_tb.sv", "obj/simv", "obj/Vcm_sva_tb.cpp", "obj/Vcm_sva_tb__ALL.cpp", "obj/Vcm_sva_tb__Syms.cpp"]
+    with sandbox.workdir() as work:
+        decoy = _decoy(work)
+        targets = [*names, *[f"../{n}" for n in names], *[f"{work}/{n}" for n in names],
+                   "/proc/self/cmdline", "/proc/self/environ", "/proc/self/exe", "cm_decoy.hex"]
+        design = _forger(targets).replace(
+            "module top_module(input clk, output out);\n  assign out = 1'b0;\n", header + "\n")
+        ctx = _ctx(work, design, "verilator")
+        ctx.top = "onehot_check"
+        out = suite.run(ctx)
+    assert not out.passed and out.category is Category.CRASH, out.diagnostics
+    assert f"{decoy} Mismatches: 0 in 20 samples" in out.detail.log_tail

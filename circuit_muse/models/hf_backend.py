@@ -25,6 +25,7 @@ Importing this module imports neither torch nor transformers.
 from __future__ import annotations
 
 import gc
+import json
 import importlib.util
 import logging
 import os
@@ -293,8 +294,13 @@ class HFModel(Model):
 
     def _load_tokenizer(self, transformers: Any) -> Any:
         f = self.folder
+        # A folder whose tokenizer_config names the generic class is loaded through it: AutoTokenizer would
+        # pick the model type's class (Qwen2Tokenizer for a qwen2 config) and replace the folder's own
+        # pre-tokenizer, so the ids would differ from those the model was trained on (circuit-muse-nano).
+        cls = transformers.PreTrainedTokenizerFast if _names_generic_tokenizer(f.tokenizer_path) \
+            else transformers.AutoTokenizer
         try:
-            tokenizer = transformers.AutoTokenizer.from_pretrained(str(f.tokenizer_path), local_files_only=True)
+            tokenizer = cls.from_pretrained(str(f.tokenizer_path), local_files_only=True)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ModelError(f"Could not load the tokenizer in {f.tokenizer_path}: {exc}") from exc
         if self.options.chat_template:
@@ -442,6 +448,18 @@ def _streamer_base() -> type:
     from transformers.generation.streamers import BaseStreamer
 
     return BaseStreamer
+
+
+GENERIC_TOKENIZER_CLASSES = ("PreTrainedTokenizerFast", "TokenizersBackend")
+
+
+def _names_generic_tokenizer(folder: Path) -> bool:
+    """Whether folder/tokenizer_config.json asks for transformers' generic fast tokenizer by name."""
+    try:
+        config = json.loads((Path(folder) / "tokenizer_config.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(config, dict) and config.get("tokenizer_class") in GENERIC_TOKENIZER_CLASSES
 
 
 class _SequenceStreamer:

@@ -180,10 +180,13 @@ class AssertionSuite(Suite):
                                            message="the assertion bench did not build with this checker: check the "
                                                    "module name and ports"))
             return SimOutcome(False, Category.SYNTAX if in_design else Category.INTERFACE, detail, diags)
-        from ..tools.sandbox import run as sandbox_run
+        from ..testbench.verilog_tb import run_compiled
 
-        res = sandbox_run([str(ctx.workdir / "obj" / "simv"), "+verilator+error+limit+1000000",
-                           f"+verilator+seed+{self._seed(ctx) or 1}"], cwd=ctx.workdir, limits=ctx.options.sim_limits)
+        # Sealed and run in a fresh directory with the work directory hidden: the binary and the bench
+        # source embed the nonce, so the checker under test must not be able to read either.
+        res = run_compiled(ctx, ctx.workdir / "obj" / "simv",
+                           ["+verilator+error+limit+1000000", f"+verilator+seed+{self._seed(ctx) or 1}"],
+                           ctx.options.sim_limits)
         out = res.stdout + "\n" + res.stderr
         detail.log_tail = out[-2000:]
         if res.killed_by_limit:

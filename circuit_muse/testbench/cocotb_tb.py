@@ -96,6 +96,8 @@ class CocotbTestbench(Testbench):
             limits = limits.scaled(wall_s=max(limits.wall_s, 180), cpu_s=max(limits.cpu_s, 300),
                                    address_space=max(limits.address_space, 8 << 30))
         extra = {"PATH": f"{Path(python.path).parent}:{_verilator_bin_dir()}:" + os.environ.get("PATH", "/usr/bin:/bin")}
+        if simulator == "verilator":
+            extra.update({k: v for k, v in require("verilator").env.items() if k == "MAKEFLAGS"})
         child = str(Path(__file__).with_name("cocotb_child.py"))
         # Phase 1, build: Verilator's C++ compile may use the shared compile cache; no design code runs.
         res = run_tool("python", [child, "build", "cm_cocotb.json"], cwd=ctx.workdir, limits=limits,

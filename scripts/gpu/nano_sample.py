@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import torch
-from transformers import AutoModelForCausalLM, AutoTokenizer
+from transformers import AutoModelForCausalLM, PreTrainedTokenizerFast
 
 
 def generate(model, tok, texts: list[str], *, n: int, sample: bool, max_new: int, seed: int) -> list[list[str]]:
@@ -42,7 +42,7 @@ def main() -> int:
     result = {}
     for mdir in a.models.split(","):
         t = time.time()
-        tok = AutoTokenizer.from_pretrained(mdir)
+        tok = PreTrainedTokenizerFast.from_pretrained(mdir)   # the fitted tokenizer.json, as the hf backend loads it
         tok.padding_side = "left"
         model = AutoModelForCausalLM.from_pretrained(mdir, dtype=torch.bfloat16).cuda().eval()
         texts = [tok.apply_chat_template(p["messages"], add_generation_prompt=True, tokenize=False) for p in prompts]

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 import torch
-from transformers import AutoTokenizer, GenerationConfig, Qwen2Config, Qwen2ForCausalLM
+from transformers import GenerationConfig, PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
 
 SIZES = {  # name: (hidden, layers, heads, kv_heads, intermediate)
     "xs": (256, 4, 4, 2, 768),
@@ -36,19 +36,12 @@ SIZES = {  # name: (hidden, layers, heads, kv_heads, intermediate)
 
 
 def load_inference_tokenizer(folder: Path):
-    """The tokenizer exactly as the shipped model folder loads it at inference.
+    """The tokenizer exactly as the shipped model folder loads it at inference: the fitted tokenizer.json.
 
-    Beside a config.json of model_type qwen2, AutoTokenizer builds Qwen2Tokenizer, which replaces the fitted
-    pre-tokenizer with Qwen2's own split (digits one by one, NFC). A bare tokenizer folder loads the fitted
-    one instead; training on that and asking through the model folder gave 2% different ids and broken
-    generations. So training tokenizes through the same class, via a config.json next to a copy."""
-    import shutil
-    import tempfile
-
-    tmp = Path(tempfile.mkdtemp(prefix="nano-tok-"))
-    shutil.copytree(folder, tmp, dirs_exist_ok=True)
-    Qwen2Config().save_pretrained(str(tmp))
-    return AutoTokenizer.from_pretrained(str(tmp))
+    The folder's tokenizer_config names PreTrainedTokenizerFast, and the hf backend loads such a folder through
+    that class (AutoTokenizer would build Qwen2Tokenizer beside a qwen2 config.json and swap in Qwen2's own
+    pre-tokenizer: digits one by one, NFC). Training and inference must see the same ids."""
+    return PreTrainedTokenizerFast.from_pretrained(str(folder))
 
 
 def read_xz_jsonl(path: Path) -> list[dict]:
