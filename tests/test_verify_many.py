@@ -128,7 +128,7 @@ def test_a_runaway_parse_is_killed_at_the_wall_limit() -> None:
 
 
 class _BenchWithALocalFunction(ReferenceTestbench):
-    """A trusted bench pickle cannot carry (it holds a lambda); such jobs run in a forked one-job worker."""
+    """A trusted bench pickle cannot carry (it holds a lambda); such jobs go to a worker by value (cloudpickle)."""
 
     def __init__(self, ref: str) -> None:
         super().__init__(ref)

@@ -60,8 +60,8 @@ class _Worker:
         os.set_blocking(proc.stdout.fileno(), False)  # type: ignore[union-attr]
         return cls(proc)
 
-    def send(self, request: dict[str, Any]) -> None:
-        body = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
+    def send(self, request: dict[str, Any], by_value: bool = False) -> None:
+        body = _dumps_by_value(request) if by_value else pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
         assert self.proc.stdin is not None
         self.jobs += 1
         self.proc.stdin.write(struct.pack(">I", len(body)) + body)
@@ -91,52 +91,23 @@ class _Worker:
         return self.proc.wait()
 
 
-class _ForkedWorker:
-    """One job in a fork of this process, for trusted objects pickle cannot carry (a bench holding a local
-    function, say). Same limits and protocol as a worker; it exits after its job, so it is never reused."""
+def _dumps_by_value(request: dict[str, Any]) -> bytes:
+    """Pickle a trusted request that plain pickle cannot carry (a bench holding a lambda or a local class):
+    cloudpickle, with the caller's own modules (not circuit_muse) pickled by value so the worker, which
+    cannot import them, gets the code itself. Not a fork of this process: a fork of a process with other
+    threads (Ray, gRPC, a web server) can hang in the child."""
+    import cloudpickle
 
-    def __init__(self) -> None:
-        self.pid = -1
-        self.rfd = -1
-        self.buf = bytearray()
-        self.jobs = 1
-        self._status: int | None = None
-
-    def send(self, request: dict[str, Any]) -> None:
-        from .worker import run_forked_child
-
-        rfd, wfd = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the child: never returns into the caller's code
-            os.close(rfd)
-            run_forked_child(request, wfd)
-        os.close(wfd)
-        os.set_blocking(rfd, False)
-        self.pid, self.rfd = pid, rfd
-
-    def fileno(self) -> int:
-        return self.rfd
-
-    def returncode(self) -> int:
-        if self._status is None:
-            self._status = os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
-        return self._status
-
-    @property
-    def alive(self) -> bool:
-        return False  # never handed back to the idle list
-
-    def kill(self) -> None:
-        if self.pid > 0 and self._status is None:
-            for target in (lambda: os.killpg(self.pid, signal.SIGKILL), lambda: os.kill(self.pid, signal.SIGKILL)):
-                try:
-                    target()
-                except (ProcessLookupError, PermissionError):
-                    pass
-            self.returncode()
-        if self.rfd >= 0:
-            os.close(self.rfd)
-            self.rfd = -1
+    mods = {type(v).__module__ for v in request["kwargs"].values()}
+    mods = {sys.modules[m] for m in mods if m in sys.modules and m != "__main__"
+            and m.split(".")[0] not in ("circuit_muse", "builtins")}
+    for m in mods:
+        cloudpickle.register_pickle_by_value(m)
+    try:
+        return cloudpickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
+    finally:
+        for m in mods:
+            cloudpickle.unregister_pickle_by_value(m)
 
 
 def _picklable(obj: object) -> bool:
@@ -181,9 +152,9 @@ class WorkerPool:
         """Run every job; reports come back in job order. Raises the CircuitMuseError a job raised."""
         results: list[VerificationReport | None] = [None] * len(jobs)
         pending = list(range(len(jobs)))
-        forked = {i for i, job in enumerate(jobs) if not _picklable(job.kwargs)}
+        by_value = {i for i, job in enumerate(jobs) if not _picklable(job.kwargs)}
         n_slots = max(1, min(workers, len(jobs)))
-        pool: list[_Worker | _ForkedWorker | None] = list(self._take(min(n_slots, len(jobs) - len(forked))))
+        pool: list[_Worker | None] = list(self._take(n_slots))
         pool += [None] * (n_slots - len(pool))
         spare: list[_Worker] = []
         busy: dict[int, tuple[int, float, list[StageResult]]] = {}  # worker slot -> job, deadline, stages
@@ -191,13 +162,9 @@ class WorkerPool:
         error: CircuitMuseError | None = None
         context = {"tmpdir": tempfile.gettempdir(), "env": dict(os.environ), "cwd": os.getcwd()}
 
-        def worker_for(slot: int, idx: int) -> _Worker | _ForkedWorker:
+        def worker_for(slot: int, idx: int) -> _Worker:
             w = pool[slot]
-            if idx in forked:
-                if isinstance(w, _Worker) and w.alive:
-                    spare.append(w)
-                pool[slot] = _ForkedWorker()
-            elif not isinstance(w, _Worker) or not w.alive:
+            if not isinstance(w, _Worker) or not w.alive:
                 pool[slot] = spare.pop() if spare else _Worker.start()
             return pool[slot]  # type: ignore[return-value]
 
@@ -207,7 +174,12 @@ class WorkerPool:
                 w = worker_for(slot, idx)
                 try:
                     w.send({"id": idx, "raw": jobs[idx].raw, "kwargs": jobs[idx].kwargs, "cpu_s": timeout_s,
-                            **context})
+                            **context}, by_value=idx in by_value)
+                except (pickle.PicklingError, TypeError, AttributeError) as exc:
+                    results[idx] = _failure(jobs[idx], [], Category.CRASH, "the testbench or options could not be "
+                                            f"sent to a verify worker ({exc}); keep them to plain, importable "
+                                            "objects", 0.0)
+                    continue
                 except (BrokenPipeError, OSError):
                     retire(slot)
                     results[idx] = _failure(jobs[idx], [], Category.CRASH, "the verify worker died at start-up",
@@ -232,8 +204,6 @@ class WorkerPool:
             w = pool[slot]
             sel.unregister(w.fileno())  # type: ignore[union-attr]
             busy.pop(slot)
-            if isinstance(w, _ForkedWorker):
-                retire(slot)
             dispatch(slot)
 
         def died(slot: int, why: Category, message: str) -> None:

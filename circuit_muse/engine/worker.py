@@ -132,29 +132,6 @@ def serve_one(req: dict[str, Any], send: Any, run_pipeline: Any) -> None:
         send({"id": rid, "report": report.to_dict()})
 
 
-def run_forked_child(req: dict[str, Any], reply_fd: int) -> None:
-    """Body of a forked one-job worker (engine.pool, for objects pickle cannot carry); never returns."""
-    try:
-        os.setsid()
-        _limit_self()
-        import faulthandler
-
-        faulthandler.disable()  # a crash here is reported by the parent, not dumped on the caller's stderr
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 1)  # like a started worker: native output never reaches the caller's terminal
-        os.dup2(devnull, 2)
-        from .pipeline import run_pipeline
-
-        def send(obj: dict[str, Any]) -> None:
-            data = json.dumps(obj).encode() + b"\n"
-            while data:
-                data = data[os.write(reply_fd, data):]
-
-        serve_one(req, send, run_pipeline)
-    finally:
-        os._exit(0)
-
-
 def main() -> None:
     _exit_with_parent()
     _limit_self()
