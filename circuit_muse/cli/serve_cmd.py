@@ -15,7 +15,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                                    "'Authorization: Bearer'.")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--model", help="hf:PATH or openai:BASE_URL#MODEL (default: $CIRCUIT_MUSE_MODEL)")
+    p.add_argument("--model", help="hf:PATH or openai:BASE_URL#MODEL (default: $CIRCUIT_MUSE_MODEL, else the "
+                                   "shipped nano model)")
     p.add_argument("--db", default="circuit_muse-service.sqlite3", help="SQLite file for jobs and events")
     p.add_argument("--workers", type=int, default=2, help="jobs that run at once (default 2)")
     p.add_argument("--queue", type=int, default=16, help="jobs that may wait; more get 429 (default 16)")
