@@ -68,6 +68,11 @@ def test_bad_values(tmp_path: Path, capsys) -> None:
     _fails_cleanly(capsys, ["generate", "x", "--model", "openai:notaurl"], "openai:BASE_URL#MODEL_NAME")
     _fails_cleanly(capsys, ["generate", "x", "--model", "hf:" + str(tmp_path / "none")], "No model folder")
     _fails_cleanly(capsys, ["generate", "x", "--model-option", "foo"], "KEY=VALUE")
+    _fails_cleanly(capsys, ["generate", "x", "--model", "bogus:x"], "Unknown model backend 'bogus'", "hf:PATH")
+    _fails_cleanly(capsys, ["generate", "x", "--model", "hf:"], "hf:PATH")
+    _fails_cleanly(capsys, ["generate", "x", "--model", "/models/m"], "no backend prefix", "nano")
+    _fails_cleanly(capsys, ["bench", "--suite", "builtin", "--model", "reference", "--out", str(tmp_path / "o"),
+                            "--fail-under", "0.1"], "--fail-under needs --baseline")
 
 
 def test_argparse_rejects_non_positive_counts(capsys) -> None:

@@ -34,7 +34,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--address", help="Ray cluster address for --executor ray (e.g. ray://head:10001 or auto)")
     p.add_argument("--out", required=True, type=Path, help="folder for records.jsonl, summary.json, report.md, plots")
     p.add_argument("--baseline", type=Path, help="a previous run's summary.json to compare pass@1 against")
-    p.add_argument("--fail-under", type=float, default=0.0, help="with --baseline: exit 1 if pass@1 drops by more")
+    p.add_argument("--fail-under", type=float, default=None,
+                   help="with --baseline: exit 1 if pass@1 drops by more than this (default 0)")
     p.add_argument("--junit", type=Path, help="write JUnit XML, one testcase per problem")
     p.add_argument("--limit", type=int, help="score K problems (a seeded sample: same K, same problems)")
     p.add_argument("--problems", metavar="GLOB", help="only problems whose id matches GLOB")
@@ -49,7 +50,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.baseline and not args.baseline.is_file():
         raise InputError(f"--baseline {args.baseline}: no such file")
-    if args.fail_under < 0:
+    if args.fail_under is not None and not args.baseline:
+        raise InputError("--fail-under needs --baseline PREV.json (the run whose pass@1 it compares against)")
+    if args.fail_under is not None and args.fail_under < 0:
         raise InputError("--fail-under must be >= 0")
     cfg = BenchConfig(suite=args.suite, model=args.model, out=args.out, samples=args.samples, rounds=args.rounds,
                       temperature=args.temperature, top_p=args.top_p, mode=args.mode, workers=args.workers,
@@ -80,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
           f"problems passed  {scores}")
     print(f"report: {paths['markdown']}  json: {paths['json']}")
     if args.baseline:
-        regressed, text = regression(result, args.baseline, args.fail_under)
+        regressed, text = regression(result, args.baseline, args.fail_under or 0.0)
         print(("REGRESSION: " if regressed else "ok: ") + text, file=sys.stderr if regressed else sys.stdout)
         if regressed:
             return 1

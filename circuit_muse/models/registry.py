@@ -34,6 +34,10 @@ SPEC_FORMS = (
     "  nano                         circuit-muse-nano, the small model shipped in the package (the default)"
 )
 
+# The same choices on one line, for the errors a mistyped spec gets (bad input is one line).
+SPEC_FORMS_LINE = ("use hf:PATH (a local model folder), openai:BASE_URL#MODEL_NAME (an OpenAI-compatible server, "
+                   "e.g. openai:http://localhost:8000/v1#verilog) or nano (the shipped model)")
+
 NO_MODEL_HELP = (
     "No model is configured. Pass one (--model SPEC, or get_model(SPEC)) or set the environment variable "
     f"{ENV_VAR}. A spec has one of these forms:\n"
@@ -88,17 +92,17 @@ def split_spec(spec: str) -> tuple[str, str]:
         hint = ""
         if os.path.exists(os.path.expanduser(spec)):
             hint = f" It looks like a local folder: did you mean 'hf:{spec}'?"
-        raise ModelError(f"Model spec {spec!r} has no backend prefix.{hint} Use one of:\n{SPEC_FORMS}")
+        raise ModelError(f"Model spec {spec!r} has no backend prefix.{hint} To choose a model, {SPEC_FORMS_LINE}.")
     if prefix not in BACKENDS and _load_entry_point(prefix) is None:
         hint = ""
         if prefix in ("http", "https"):
             hint = f" It looks like a URL: did you mean 'openai:{spec}#MODEL_NAME'?"
         raise ModelError(
             f"Unknown model backend {prefix!r} in spec {spec!r}.{hint} Known backends: "
-            f"{', '.join(sorted(BACKENDS))}. Use one of:\n{SPEC_FORMS}"
+            f"{', '.join(sorted(BACKENDS))}; {SPEC_FORMS_LINE}."
         )
     if not rest.strip():
-        raise ModelError(f"Model spec {spec!r} is missing what comes after '{prefix}:'. Use one of:\n{SPEC_FORMS}")
+        raise ModelError(f"Model spec {spec!r} is missing what comes after '{prefix}:'; {SPEC_FORMS_LINE}.")
     return prefix, rest.strip()
 
 
