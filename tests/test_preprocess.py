@@ -112,8 +112,42 @@ def _macro_mutants(seed: int, n: int) -> list[tuple[str, str]]:
     return out
 
 
+# Lexical corners where some tool's preprocessor may split text differently from pyslang: escaped names,
+# strings, comments inside and around macros, attributes. Most mutants are refused by the screen; those it
+# lets through must compile to exactly the screened tokens in every tool.
+_ESCAPED_CHARS = ['"', "`", "//", "/*", "*/", "\\", "(", ")", ",", "[", "'", "`MINE", "`else", ";", "$", ".", "=", "#"]
+_STRINGS = ["a\\\\", '\\"', "//", "/*", "`MINE", "\\\n", "'", "\\x41", "*/", "`endif", "plain text"]
+_COMMENTS = ['// "', '/* " */', "// \\", "/* // */", "// /*", "/* `MINE */", "// `else", '// `"', "// fine"]
+_DEFINES = ['`define M{k} "s"', "`define M{k} a // c \\", "`define M{k} a /* c\n x */", '`define M{k}(x) `"x`"',
+            "`define M{k} /* \" */ a", '`define M{k} "// "', "`define M{k}(x, y) ((x) + (y)) // add"]
+
+
+def _lexical_mutants(seed: int, n: int) -> list[tuple[str, str]]:
+    rng = random.Random(seed)
+
+    def fragment(k: int) -> str:
+        kind = rng.randrange(5)
+        if kind == 0:
+            return f"  wire \\w{k}{''.join(rng.choice(_ESCAPED_CHARS) for _ in range(rng.randint(1, 2)))} ;"
+        if kind == 1:
+            return f'  localparam P{k} = "{"".join(rng.choice(_STRINGS) for _ in range(rng.randint(1, 2)))}";'
+        if kind == 2:
+            return "  " + rng.choice(_COMMENTS)
+        if kind == 3:
+            return rng.choice(_DEFINES).format(k=k)
+        return f'  (* n{k} = "{rng.choice(_STRINGS)}" *) wire q{k};'
+
+    out = []
+    for k in range(n):
+        lines = ["`define MINE", "module lex(input a, output y);", *(fragment(i) for i in range(rng.randint(1, 3))),
+                 "`ifdef MINE", "  assign y = a;", "`else", "  assign y = ~a;", "`endif", "endmodule", ""]
+        out.append((f"lexical-{seed}-{k}", "\n".join(lines)))
+    return out
+
+
 SEED = int(os.environ.get("CM_FUZZ_SEED") or time.time_ns() % 1_000_000_007)
-CASES = [(name, src) for name, src in _designs() + _macro_mutants(SEED, 12) if _passes_screen(src)]
+CASES = [(name, src) for name, src in _designs() + _macro_mutants(SEED, 12) + _lexical_mutants(SEED, 30)
+         if _passes_screen(src)]
 
 
 def test_the_comparison_covers_macros_and_references() -> None:
@@ -156,3 +190,48 @@ def test_the_predefined_list_covers_what_verilator_predefines(tmp_path: Path) ->
                          text=True, env=tool.environ(), timeout=60, check=True).stdout
     names = {ln.split()[1] for ln in out.splitlines() if ln.startswith("`define ")}
     assert names and names <= TOOL_PREDEFINED, names - TOOL_PREDEFINED
+
+
+def _tool_tokens(src: str, tmp_path: Path) -> dict[str, list[str] | None]:
+    """Each tool's preprocessed tokens of src written byte for byte (None: that tool rejected the text)."""
+    path = tmp_path / "design.sv"
+    path.write_bytes(src.encode())
+    out: dict[str, list[str] | None] = {}
+    for tool, run in (("iverilog", _iverilog_e), ("verilator", _verilator_e), ("yosys", _yosys_e)):
+        try:
+            text = run(path)
+        except subprocess.CalledProcessError:
+            text = None
+        out[tool] = _lex(text) if text is not None else None
+    return out
+
+
+LEXICAL_HOSTILE = sorted((HERE / "hostile").glob("lex_*.v"))
+_CR = {"lone-cr-in-comment": "`define MINE\nmodule top(input a, output y);\n  // c\r`undef MINE\n`ifdef MINE\n"
+                             "  assign y = a;\n`else\n  assign y = ~a;\n`endif\nendmodule\n",
+       "lone-cr-in-define": "`define MINE 1 \r `undef MINE\nmodule top(input a, output y);\n`ifdef MINE\n"
+                            "  assign y = a;\n`else\n  assign y = ~a;\n`endif\nendmodule\n"}
+
+
+@pytest.mark.parametrize("name,src", [(p.name, p.read_text()) for p in LEXICAL_HOSTILE] + list(_CR.items()),
+                         ids=[p.name for p in LEXICAL_HOSTILE] + list(_CR))
+def test_lexical_corners_where_a_tool_reads_other_tokens_are_refused(name: str, src: str, tmp_path: Path) -> None:
+    """Each case really makes some tool compile tokens pyslang did not see (so it is a live attack), and the
+    screen refuses it (as a raw string: Path.read_text would turn a lone CR into a newline)."""
+    assert len(LEXICAL_HOSTILE) >= 6
+    seen = _screen_tokens(src)
+    tools = _tool_tokens(src, tmp_path)
+    assert any(toks is not None and toks != seen for toks in tools.values()), f"{name} no longer diverges: {tools}"
+    assert not _passes_screen(src)
+    rep = cm.verify(src, options={"continue_on_fail": True}, use_cache=False)
+    assert rep.category is cm.Category.UNSAFE and [s.name for s in rep.stages] == ["extract", "screen"]
+
+
+def test_text_pyslang_could_not_read_never_reaches_a_tool() -> None:
+    """pyslang skips tokens it cannot parse, so the screen never saw them; even with continue_on_fail no tool
+    gets the text (a tool might compile the skipped part)."""
+    src = "module top(input a, output y);\n  assign y = a\n  wire ) w;\nendmodule\n"
+    rep = cm.verify(src, options={"continue_on_fail": True, "stages": ("extract", "screen", "lint", "synth")},
+                    use_cache=False)
+    assert rep.category is cm.Category.SYNTAX
+    assert [s.name for s in rep.stages] == ["extract", "screen", "parse"]

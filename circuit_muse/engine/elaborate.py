@@ -67,6 +67,7 @@ class Elaboration:
     top: str | None
     modules: dict[str, ModuleInfo]
     diagnostics: list[Diagnostic]
+    syntax_errors: int = 0  # errors pyslang met reading the text (preprocessor, parser): tokens it may have skipped
 
     def line_of(self, location: Any) -> int:
         return int(self.source_manager.getLineNumber(location))
@@ -107,8 +108,9 @@ def elaborate(source: str, *, top: str | None = None, params: dict[str, int] | N
     for inst in comp.getRoot().topInstances:
         modules[str(inst.body.name)] = _module_info(inst.body, sm)
     diags = list(_convert(comp.getAllDiagnostics(), sm, filename))
+    syntax_errors = sum(1 for d in _convert(tree.diagnostics, sm, filename) if d.severity is Severity.ERROR)
     return Elaboration(source=source, tree=tree, compilation=comp, source_manager=sm, top=top,
-                       modules=modules, diagnostics=diags)
+                       modules=modules, diagnostics=diags, syntax_errors=syntax_errors)
 
 
 def _declared_modules(tree: Any) -> list[str]:

@@ -189,11 +189,15 @@ def _static_and_dynamic(run: _Run, src: str, top: str | None, contract: Contract
     if not st.passed:
         run.stopped = True  # unsafe code never goes further, whatever continue_on_fail says
         return
-    # 3. parse
-    if "parse" in opts.stages:
+    # 3. parse (always, when pyslang could not read the whole text: that is a syntax failure)
+    if "parse" in opts.stages or elab.syntax_errors:
         t = time.monotonic()
         _parse_stage(run, elab, contract)
         run.stages[-1].duration_s = time.monotonic() - t
+    if elab.syntax_errors:
+        # Text pyslang could not read was skipped, unseen by the screen (a tool may read it as code), so no
+        # tool gets it, whatever continue_on_fail says.
+        run.stopped = True
     top = elab.top
     if run.stopped or not top:
         return

@@ -40,6 +40,18 @@ TOOL_PREDEFINED = frozenset({
     "__slang_major__", "__slang_minor__",
 })
 
+# Directive names of the standard and of the tools' own dialects (Icarus, Verilator): a macro by one of these
+# names is a directive to one tool and a macro to another.
+TOOL_DIRECTIVES = frozenset({
+    "begin_keywords", "celldefine", "default_nettype", "define", "else", "elsif", "end_keywords",
+    "endcelldefine", "endif", "ifdef", "ifndef", "include", "line", "nounconnected_drive", "pragma", "resetall",
+    "timescale", "unconnected_drive", "undef", "undefineall", "default_decay_time", "default_trireg_strength",
+    "delay_mode_distributed", "delay_mode_path", "delay_mode_unit", "delay_mode_zero", "protect", "endprotect",
+    "uselib", "suppress_faults", "nosuppress_faults", "enable_portfaults", "disable_portfaults",
+    "systemc_header", "systemc_header_post", "systemc_interface", "systemc_imp_header", "systemc_implementation",
+    "systemc_ctor", "systemc_dtor", "verilog", "verilator_config", "coverage_block_off",
+})
+
 # Directives that do not change which tokens are compiled, or change them the same way in every tool.
 _HARMLESS = {
     syntax.SyntaxKind.TimeScaleDirective, syntax.SyntaxKind.DefaultNetTypeDirective,
@@ -162,6 +174,84 @@ def _macro_budget(text: str, source: str, limits: ScreenLimits) -> list[Diagnost
 
 
 # ---------------------------------------------------------------------------------------------------------
+# Lexically plain text: every tool's preprocessor splits it into the same comments, strings and code
+
+# Verilog's lexical classes that decide where a preprocessor looks for directives, matched left to right
+# the way the standard (and pyslang) lexes them. Tools' own preprocessors do not: Icarus's ivlpp knows no
+# escaped identifiers (`\q"` opens a string for it, `\b//` a comment, `\e`M` expands M), expands macros in
+# attribute strings, ends `ifdef blocks at an `endif inside a string, and tools disagree on comments that
+# continue a `define. Text that uses none of those corners is split the same way by all of them.
+_LEXICAL = re.compile(r"""
+    (?P<line_comment>//[^\n]*)
+  | (?P<block_comment>/\*.*?\*/)
+  | (?P<open_comment>/\*)
+  | (?P<string>"(?:\\[^\n]|[^"\\\n])*")
+  | (?P<open_string>")
+  | (?P<continuation>\\\r?\n)
+  | (?P<escaped>\\\S*)
+  | (?P<define>`define\b)
+  | (?P<newline>\n)
+""", re.S | re.X)
+_PLAIN_ESCAPED = re.compile(r"\\[A-Za-z0-9_$.:;<>=+\-!@#%^&|~?']+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)")
+
+
+def lexical_screen(source: str) -> list[Diagnostic]:
+    """Corners of the lexer where some tool's preprocessor reads the text differently from pyslang.
+
+    Checked on the raw text, disabled `ifdef branches included (tools skip those with their own lexer
+    too): escaped identifiers may not hold " ` \\ / * ( ) [ ] { } or a comma, strings must be single-line, without
+    a backtick and not triple-quoted, a comment inside a `define may not span lines or end in a
+    backslash, and control characters other than tab and newline are refused.
+    """
+    out: list[Diagnostic] = []
+
+    def bad(offset: int, code: str, message: str) -> None:
+        if len(out) < 20:
+            out.append(_diag(message, source.count("\n", 0, offset) + 1, code, source))
+
+    ctrl = _CONTROL.search(source)
+    if ctrl:
+        bad(ctrl.start(), "control-char", f"the text contains the control character {ctrl.group(0)!r}; tools "
+            "split lines and tokens differently around it (use plain newlines, tabs and spaces)")
+    in_define = False
+    last_string_end = -1
+    for m in _LEXICAL.finditer(source):
+        kind, text = m.lastgroup, m.group(0)
+        if kind == "line_comment":
+            if text.rstrip("\r").endswith("\\"):
+                bad(m.start(), "comment-continuation", "a // comment ends in a backslash: tools disagree whether "
+                    "the next line is part of it (or of a `define)")
+        elif kind == "block_comment":
+            if in_define and "\n" in text:
+                bad(m.start(), "define-comment", "a /* */ comment spans lines inside a `define: tools disagree "
+                    "where the macro ends; keep comments in a macro on one line")
+        elif kind == "open_comment":
+            bad(m.start(), "open-comment", "a /* comment is never closed")
+            break
+        elif kind == "string":
+            if "`" in text:
+                bad(m.start(), "string-backtick", "a string literal contains a backtick: some tools expand "
+                    "macros or end `ifdef blocks inside strings; remove it")
+            if m.start() == last_string_end:
+                bad(m.start(), "string-adjacent", "string literals touch (or are triple-quoted): tools "
+                    "split them differently; separate them")
+            last_string_end = m.end()
+        elif kind == "open_string":
+            bad(m.start(), "open-string", "a string literal is not closed on its line (strings may not span "
+                "lines: tools disagree on continued strings)")
+        elif kind == "escaped" and not _PLAIN_ESCAPED.fullmatch(text):
+            bad(m.start(), "escaped-identifier", f"the escaped identifier {text[:40]!r} holds a quote, slash, "
+                "star, backslash, backtick, bracket, brace, parenthesis or comma: tool preprocessors read those as "
+                "strings, comments, macros or macro-argument separators; use a plain name")
+        elif kind == "define":
+            in_define = True
+        elif kind == "newline":
+            in_define = False
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------
 # After pyslang preprocessed: directives on the token/trivia stream
 
 
@@ -240,7 +330,7 @@ def _names_in(expr: Any) -> list[str]:
 
 def directive_screen(tree: Any, sm: Any, source: str) -> list[Diagnostic]:
     """Every preprocessor problem: a directive that could make a tool compile what the screen did not see."""
-    out: list[Diagnostic] = []
+    out: list[Diagnostic] = lexical_screen(source)
     defined: set[str] = set()  # defined now
     owned: set[str] = set()    # defined by the design at some point before (perhaps undefined again)
     sk = syntax.SyntaxKind
@@ -253,6 +343,10 @@ def directive_screen(tree: Any, sm: Any, source: str) -> list[Diagnostic]:
                 if name in TOOL_PREDEFINED:
                     out.append(_diag(f"`define {name} redefines a macro a tool predefines; pick another name",
                                      d.line, "define-predefined", source))
+                elif name in TOOL_DIRECTIVES:
+                    out.append(_diag(f"`define {name}: {name} is a compiler directive to some tool, so one tool "
+                                     "would expand the macro and another obey the directive; pick another name",
+                                     d.line, "define-directive", source))
                 for body_tok in node.body:
                     if body_tok.kind == parsing.TokenKind.MacroPaste:
                         out.append(_diag("macro token pasting (``) is not allowed in a design", d.line,
