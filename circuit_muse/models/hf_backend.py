@@ -13,7 +13,15 @@ Precision: on CUDA, 4-bit nf4 through bitsandbytes by default (``quantization="a
 ``quantization="none"``; on the CPU, fp32 by default (bf16 with ``dtype="bfloat16"``). Pre-quantized
 folders keep their own quantization.
 
-Samples use ``num_return_sequences`` in one ``generate`` call. Streaming works for any n: a streamer
+Decoding: on CUDA the fast path (``decode="auto"``, the default) runs fast_decode.FastDecoder: a static KV
+cache in length and batch buckets, the one-token step captured in a CUDA graph, one prefill shared by the n
+samples, and prompt-lookup drafts when the conversation holds an earlier answer (a repair round). Requests or
+models it does not cover (another architecture, a logits processor it lacks) go to transformers'
+``generate`` as before, and so does everything on the CPU unless ``decode="loop"`` or ``"graph"`` is asked
+for. ``decode="eager"`` turns the fast path off. ``quantization="int4"`` quantizes the decoder's linear layers
+at load time to PyTorch's own int4 weight-only kernel (see int4).
+
+In the ``generate`` path, samples use ``num_return_sequences`` in one call. Streaming works for any n: a streamer
 decodes each sequence's new tokens and passes text deltas on as they come; ``on_chunk`` runs in the calling
 thread (generate runs there too). Seeds: ``seed`` seeds torch's global generator before sampling, so the
 same request and seed give the same completions on the same machine.
@@ -47,6 +55,7 @@ __all__ = ["AdapterLoadError", "HFModel", "HFOptions"]
 log = logging.getLogger(__name__)
 
 BNB_PIN = "bitsandbytes==0.50.2"
+DEFAULT_PROMPT_LOOKUP = 8  # draft tokens per step in a repair round (see HFOptions.prompt_lookup)
 
 
 @dataclass
@@ -59,29 +68,39 @@ class HFOptions:
         device: "auto" (CUDA when available, else CPU), "cpu", "cuda" or "cuda:N".
         dtype: "auto" (bf16 on CUDA, fp32 on CPU), "float32", "bfloat16" or "float16". With 4-bit or 8-bit
             quantization this is the compute dtype.
-        quantization: "auto" (nf4 on CUDA, none on CPU), "none", "nf4" or "int8". Pre-quantized folders keep
-            their own; "none" is refused for them.
+        quantization: "auto" (nf4 on CUDA, none on CPU), "none", "nf4", "int8" (both bitsandbytes) or "int4"
+            (the decoder's linear layers quantized at load time to PyTorch's int4 weight-only kernel, group 128;
+            no extra package). Pre-quantized folders keep their own; "none" is refused for them.
         chat_template: a .jinja file or chat_template.json to use instead of the folder's template.
         attn_implementation: passed to from_pretrained (e.g. "sdpa", "eager"); default: transformers' choice.
         ignore_eos: always decode max_new_tokens tokens (for benchmarks).
-        cache: "dynamic" (transformers' default) or "static": a fixed-size KV cache, with which transformers
-            compiles the decode step; the first call of each batch shape pays for the compilation, later calls
-            decode much faster on CUDA (plain decoding is bound by kernel launches there).
+        cache: for the ``generate`` path only: "dynamic" (transformers' default) or "static": a fixed-size KV
+            cache, with which transformers compiles the decode step.
+        decode: "auto" (the fast path with CUDA graphs on CUDA, transformers' generate on the CPU), "graph"
+            (the fast path; without CUDA it runs without graphs), "loop" (the fast path's loop without graphs,
+            for checks and the CPU), or "eager" (transformers' generate, no fast path).
+        prompt_lookup: draft tokens per step for prompt-lookup decoding on the fast path; None (default) is
+            8 when the conversation holds an assistant message (a repair round: the answer mostly repeats
+            it) and 0 otherwise; 0 turns it off.
     """
 
     base_model: str | None = None
     device: str = "auto"
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
-    quantization: Literal["auto", "none", "nf4", "int8"] = "auto"
+    quantization: Literal["auto", "none", "nf4", "int8", "int4"] = "auto"
     chat_template: str | None = None
     attn_implementation: str | None = None
     ignore_eos: bool = False
     cache: Literal["dynamic", "static"] = "dynamic"
+    decode: Literal["auto", "graph", "loop", "eager"] = "auto"
+    prompt_lookup: int | None = None
 
     def __post_init__(self) -> None:
         d = self.device
         if d not in ("auto", "cpu", "cuda") and not (d.startswith("cuda:") and d[5:].isdigit()):
             raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', not {d!r}")
+        if self.prompt_lookup is not None and not 0 <= self.prompt_lookup <= 32:
+            raise ValueError(f"prompt_lookup must be between 0 and 32 draft tokens, not {self.prompt_lookup}")
 
 
 def _has_module(name: str) -> bool:
@@ -125,6 +144,9 @@ class HFModel(Model):
         self.dtype: str | None = None
         self.quantization: str | None = None
         self.adapter_report: dict[str, Any] | None = None
+        self.int4_report: dict[str, Any] | None = None
+        self._fast: Any = None  # fast_decode.FastDecoder, built on first use
+        self._fast_unsupported: str | None = None  # why the model cannot use the fast path
 
     @classmethod
     def from_spec(cls, spec: str, **options: object) -> HFModel:
@@ -187,7 +209,7 @@ class HFModel(Model):
                     f"{f.weights_path} holds a pre-quantized ({f.quant_method}) model; it cannot be loaded "
                     "unquantized. Drop quantization='none' (or point at unquantized weights)."
                 )
-            if want in ("nf4", "int8"):
+            if want in ("nf4", "int8", "int4"):
                 log.info("%s is pre-quantized (%s); ignoring quantization=%s", f.weights_path, f.quant_method, want)
             return f"prequantized:{f.quant_method}"
         if want == "auto":
@@ -243,6 +265,8 @@ class HFModel(Model):
         if device.startswith("cuda"):
             index = int(device.split(":")[1]) if ":" in device else torch.cuda.current_device()
             kwargs["device_map"] = {"": index}
+        if quant == "int4" and self.options.dtype == "auto":
+            kwargs["dtype"] = dtype = torch.bfloat16  # the int4 kernel computes in bf16
         if self.options.attn_implementation:
             kwargs["attn_implementation"] = self.options.attn_implementation
         cls = self._auto_class(transformers)
@@ -257,6 +281,12 @@ class HFModel(Model):
             raise ModelError(f"transformers could not load {f.weights_path}: {exc}") from exc
         if f.adapter_path is not None:
             self.adapter_report = self._attach_adapter(model, f.adapter_path)
+        if quant == "int4":
+            from .int4 import quantize_model_int4
+
+            self.int4_report = quantize_model_int4(model)
+            log.info("int4: %d linear layers quantized (%.2f GB)", self.int4_report["replaced"],
+                     self.int4_report["int4_bytes"] / 1e9)
         model.eval()
         tokenizer = self._load_tokenizer(transformers)
         gen = model.generation_config
@@ -326,6 +356,7 @@ class HFModel(Model):
                 return
             self._model = None
             self._tokenizer = None
+            self._fast = None
             gc.collect()
             torch = importlib.import_module("torch")
             if torch.cuda.is_available():
@@ -344,6 +375,113 @@ class HFModel(Model):
             raise ModelError(f"The chat template of {self.folder.path} failed on these messages: {exc}") from exc
         return enc["input_ids"].to(self._model.device), enc["attention_mask"].to(self._model.device)
 
+    def _generation_kwargs(self, request: GenerationRequest, rows: int, greedy: bool) -> dict[str, Any]:
+        """The generation settings of a request, as transformers' generate takes them (no stop strings)."""
+        kwargs: dict[str, Any] = {
+            "max_new_tokens": request.max_new_tokens,
+            "num_return_sequences": rows,
+            "pad_token_id": self._pad_id,
+            "eos_token_id": self._eos_ids,
+            "do_sample": not greedy,
+        }
+        if greedy:
+            kwargs.update(temperature=None, top_p=None, top_k=None)
+        else:
+            if request.temperature is not None:
+                kwargs["temperature"] = request.temperature
+            if request.top_p is not None:
+                kwargs["top_p"] = request.top_p
+        if self.options.ignore_eos:
+            kwargs["min_new_tokens"] = request.max_new_tokens
+        return kwargs
+
+    def decode_path(self) -> str:
+        """How requests decode now: "graph", "loop" (the fast path with or without CUDA graphs) or "eager"."""
+        want = self.options.decode
+        if want == "eager" or self._fast_unsupported is not None:
+            return "eager"
+        cuda = str(self.device or "").startswith("cuda")
+        if want == "auto":
+            return "graph" if cuda else "eager"
+        if want == "graph" and cuda:
+            return "graph"
+        return "loop"
+
+    def _fast_decoder(self, path: str) -> Any:
+        from .fast_decode import FastDecoder, FastDecodeUnsupported
+
+        if self._fast is None:
+            try:
+                self._fast = FastDecoder(self._model, eos_ids=self._eos_ids, use_graphs=path == "graph")
+            except FastDecodeUnsupported as exc:
+                self._fast_unsupported = str(exc)
+                log.info("%s decodes with transformers' generate: the fast path does not cover %s", self.spec, exc)
+                raise
+        return self._fast
+
+    def _effective_generation_config(self, kwargs: dict[str, Any]) -> Any:
+        """The GenerationConfig that generate would use for these kwargs (model defaults merged in)."""
+        from .fast_decode import FastDecodeUnsupported
+
+        model = self._model
+        prepare = getattr(model, "_prepare_generation_config", None)
+        try:
+            if prepare is not None:
+                got = prepare(None, **kwargs)
+                return got[0] if isinstance(got, tuple) else got
+            import copy
+
+            config = copy.deepcopy(model.generation_config)
+            config.update(**kwargs)
+            return config
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise FastDecodeUnsupported(f"generation config: {exc}") from exc
+
+    def _prompt_lookup(self, request: GenerationRequest) -> int:
+        k = self.options.prompt_lookup
+        if k is None:
+            k = DEFAULT_PROMPT_LOOKUP if any(m.role == "assistant" for m in request.messages) else 0
+        return k
+
+    def _fast_plan(self, request: GenerationRequest, prompt_len: int) -> tuple[Any, int, Any, int]:
+        """(decoder, rows, sampling, prompt-lookup drafts) for a request on the fast path."""
+        from .fast_decode import sampling_from_generation_config
+
+        greedy = request.temperature == 0
+        rows = 1 if greedy else request.n
+        fast = self._fast_decoder(self.decode_path())
+        config = self._effective_generation_config(self._generation_kwargs(request, rows, greedy))
+        sampling = sampling_from_generation_config(config, max_new_tokens=request.max_new_tokens,
+                                                   prompt_tokens=prompt_len)
+        return fast, rows, sampling, self._prompt_lookup(request)
+
+    def warmup(self, requests: Sequence[GenerationRequest]) -> dict[str, Any]:
+        """Capture now the CUDA graphs that requests shaped like these would capture on their first call.
+
+        A shape is (samples, prompt + max_new_tokens rounded up to the length bucket, sampling settings); the
+        service and the bench keep the model loaded, so this is paid once per process. Returns the seconds
+        spent and what was captured. Does nothing when the fast path is off.
+        """
+        t0 = time.monotonic()
+        captured: list[dict[str, Any]] = []
+        with self._lock:
+            self.load()
+            if self.decode_path() == "eager":
+                return {"seconds": 0.0, "captured": [], "decode": "eager"}
+            from .fast_decode import FastDecodeUnsupported
+
+            for request in requests:
+                request.validate()
+                prompt_len = int(self.prompt_ids(request)[0].shape[1])
+                try:
+                    fast, rows, sampling, lookup = self._fast_plan(request, prompt_len)
+                except FastDecodeUnsupported as exc:
+                    log.info("warm-up skipped for one request: %s", exc)
+                    continue
+                lookahead = lookup + 1 if lookup else 0
+                captured += fast.prepare(rows, prompt_len + request.max_new_tokens + lookahead, sampling, lookup)
+        return {"seconds": round(time.monotonic() - t0, 3), "captured": captured, "decode": self.decode_path()}
+
     def stream(self, request: GenerationRequest, on_chunk: ChunkCallback | None = None) -> GenerationResult:
         request.validate()
         with self._lock:
@@ -355,25 +493,27 @@ class HFModel(Model):
             n = request.n
             greedy = request.temperature == 0
             rows = 1 if greedy else n  # greedy samples are all the same: decode once, copy
-            kwargs: dict[str, Any] = {
-                "max_new_tokens": request.max_new_tokens,
-                "num_return_sequences": rows,
-                "pad_token_id": self._pad_id,
-                "eos_token_id": self._eos_ids,
-                "do_sample": not greedy,
-            }
-            if greedy:
-                kwargs.update(temperature=None, top_p=None, top_k=None)
-            else:
-                if request.temperature is not None:
-                    kwargs["temperature"] = request.temperature
-                if request.top_p is not None:
-                    kwargs["top_p"] = request.top_p
-            if self.options.ignore_eos:
-                kwargs["min_new_tokens"] = request.max_new_tokens
+            stops = list(request.stop or [])
+
+            emit: Callable[[int, str], None] | None = None
+            if on_chunk is not None:
+                def emit(row: int, text: str) -> None:
+                    for index in (range(n) if greedy else (row,)):
+                        on_chunk(Chunk(index=index, text=text))
+
+            fallback: str | None = None
+            if self.decode_path() != "eager":
+                from .fast_decode import FastDecodeUnsupported
+
+                try:
+                    return self._stream_fast(request, input_ids, stops, emit, t0)
+                except FastDecodeUnsupported as exc:
+                    fallback = str(exc)
+                    log.info("this request decodes with transformers' generate: %s", exc)
+
+            kwargs = self._generation_kwargs(request, rows, greedy)
             if self.options.cache == "static":
                 kwargs["cache_implementation"] = "static"
-            stops = list(request.stop or [])
             if stops:
                 kwargs["stop_strings"] = stops
                 kwargs["tokenizer"] = self._tokenizer
@@ -381,12 +521,6 @@ class HFModel(Model):
                 torch.manual_seed(request.seed)
                 if torch.cuda.is_available():
                     torch.cuda.manual_seed_all(request.seed)
-
-            emit: Callable[[int, str], None] | None = None
-            if on_chunk is not None:
-                def emit(row: int, text: str) -> None:
-                    for index in (range(n) if greedy else (row,)):
-                        on_chunk(Chunk(index=index, text=text))
 
             streamer = _SequenceStreamer(self._tokenizer, rows, self._eos_ids, stops, emit)
             try:
@@ -399,25 +533,72 @@ class HFModel(Model):
             except (RuntimeError, ValueError, TypeError) as exc:
                 raise ModelError(f"Generation with {self.spec} failed: {exc}") from exc
             sequences = out if not hasattr(out, "sequences") else out.sequences
-            completions = []
-            for row in range(rows):
-                gen_ids = sequences[row, prompt_len:].tolist()
-                text, count, finish = self._finish(gen_ids, stops, request.max_new_tokens)
-                streamer.flush_to(row, text)
-                completions.append(Completion(index=row, text=text, completion_tokens=count, finish_reason=finish))
-            if greedy and n > 1:
-                first = completions[0]
-                completions = [Completion(i, first.text, first.completion_tokens, first.finish_reason)
-                               for i in range(n)]
-            ttft = None if streamer.first_token_at is None else streamer.first_token_at - t0
-            return GenerationResult(
-                completions=completions,
-                prompt_tokens=prompt_len,
-                duration_s=time.monotonic() - t0,
-                time_to_first_token_s=ttft,
-                model=self.spec,
-                extra={"device": self.device, "dtype": self.dtype, "quantization": self.quantization},
-            )
+            rows_ids = [sequences[row, prompt_len:].tolist() for row in range(rows)]
+            extra: dict[str, Any] = {"decode": "eager"}
+            if fallback is not None:
+                extra["fast_path_declined"] = fallback
+            return self._result(request, rows_ids, streamer, prompt_len, t0, extra)
+
+    def _stream_fast(self, request: GenerationRequest, input_ids: Any, stops: list[str],
+                     emit: Callable[[int, str], None] | None, t0: float) -> GenerationResult:
+        """stream() on fast_decode.FastDecoder; raises FastDecodeUnsupported before decoding anything."""
+        torch = importlib.import_module("torch")
+        prompt = input_ids[0].tolist()
+        fast, rows, sampling, lookup = self._fast_plan(request, len(prompt))
+        if stops and emit is None:
+            def emit(row: int, text: str) -> None:  # the streamer must still follow the text to find stops
+                return None
+        streamer = _SequenceStreamer(self._tokenizer, rows, self._eos_ids, stops, emit)
+        streamer.prompt_seen = True
+        eos = set(self._eos_ids)
+
+        def on_token(column: list[int]) -> list[int]:
+            before = list(streamer.done)
+            streamer.put(torch.tensor(column))
+            return [r for r in range(rows) if streamer.done[r] and not before[r] and column[r] not in eos]
+
+        try:
+            out = fast.generate(prompt, rows=rows, max_new_tokens=request.max_new_tokens, sampling=sampling,
+                                seed=request.seed, on_token=on_token, prompt_lookup=lookup)
+        except ModelError:
+            raise
+        except (RuntimeError, ValueError, TypeError) as exc:
+            raise ModelError(f"Generation with {self.spec} failed on the fast path: {exc}. The option "
+                             "decode=eager uses transformers' generate instead.") from exc
+        streamer.end()
+        extra = {
+            "decode": "graph" if out.graphs else "loop",
+            "slot": list(out.slot),
+            "steps": out.steps,
+            "captured": out.captures,
+            "prompt_lookup": lookup,
+            "lookup_steps": out.lookup_steps,
+            "lookup_accepted": out.lookup_accepted,
+        }
+        return self._result(request, out.tokens, streamer, len(prompt), t0, extra)
+
+    def _result(self, request: GenerationRequest, rows_ids: list[list[int]], streamer: Any, prompt_len: int,
+                t0: float, extra: dict[str, Any]) -> GenerationResult:
+        """Completions from each row's generated ids (EOS, padding and stop strings cut), with timing."""
+        stops = list(request.stop or [])
+        completions = []
+        for row, gen_ids in enumerate(rows_ids):
+            text, count, finish = self._finish(gen_ids, stops, request.max_new_tokens)
+            streamer.flush_to(row, text)
+            completions.append(Completion(index=row, text=text, completion_tokens=count, finish_reason=finish))
+        if request.temperature == 0 and request.n > 1:
+            first = completions[0]
+            completions = [Completion(i, first.text, first.completion_tokens, first.finish_reason)
+                           for i in range(request.n)]
+        ttft = None if streamer.first_token_at is None else streamer.first_token_at - t0
+        return GenerationResult(
+            completions=completions,
+            prompt_tokens=prompt_len,
+            duration_s=time.monotonic() - t0,
+            time_to_first_token_s=ttft,
+            model=self.spec,
+            extra={"device": self.device, "dtype": self.dtype, "quantization": self.quantization, **extra},
+        )
 
     def _finish(self, gen_ids: list[int], stops: Sequence[str], max_new: int) -> tuple[str, int, str]:
         """Text, token count and finish reason of one generated row (EOS, padding and stop strings cut)."""
