@@ -57,3 +57,18 @@ def test_lint_and_synth_findings_are_reported_beside_not_failed(tmp_path):
     last = run.records[0]["samples"][0]["rounds"][-1]
     assert last["passed"] and not last["strict_passed"]
     assert "latch" in sum(last["static_findings"].values(), [])
+
+
+@pytest.mark.parametrize("design", [
+    "module TopModule(input a, output y); assign y = a; endmodule\n(* keep *) module \\RefModule (input a, output y);"
+    " assign y = 1'b0; endmodule\n",
+    "module TopModule(input a, output y); assign y = a; endmodule module stimulus_gen(input a); endmodule\n",
+])
+def test_a_bench_module_defined_anywhere_on_a_line_or_escaped_is_a_clash(design):
+    from circuit_muse.bench.problem import Problem
+    from circuit_muse.bench.verdict import precheck
+
+    problem = Problem(id="p", prompt="", top="TopModule", reference="", kind="verilog-eval",
+                      bench_modules=("tb", "stimulus_gen", "RefModule"))
+    verdict = precheck(problem, design)
+    assert verdict is not None and verdict.category == "interface" and "testbench side defines" in verdict.message

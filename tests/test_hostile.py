@@ -203,3 +203,60 @@ def test_verilator_builds_and_still_rejects_a_tied_design(tmp_path: Path) -> Non
                     options={"simulator": "verilator", "keep_vcd_dir": str(tmp_path / "waves")})
     assert not rep.passed and rep.category is cm.Category.MISMATCH, [d.message for d in rep.diagnostics][:3]
     assert rep.stage("simulate") is not None
+
+
+# ---------------------------------------------------------------------------------------------------
+# A design that defines a module the bench side defines. Icarus refuses the second definition; Verilator
+# under -Wno-fatal kept the FIRST (the design's), so the design replaced the bench's reference model.
+
+VE_REF = "module RefModule(input clk, input a, output reg y);\n  always @(posedge clk) y <= a;\nendmodule\n"
+VE_BENCH = """`timescale 1 ps/1 ps
+module stimulus_gen(input clk, output reg a);
+  initial a = 0;
+  always @(posedge clk) a <= $random;
+endmodule
+module tb();
+  reg clk = 0;
+  always #5 clk = ~clk;
+  wire a, y_ref, y_dut;
+  integer errs = 0, samples = 0;
+  stimulus_gen stim1(.clk(clk), .a(a));
+  RefModule good1(.clk(clk), .a(a), .y(y_ref));
+  TopModule top_module1(.clk(clk), .a(a), .y(y_dut));
+  always @(negedge clk) begin samples = samples + 1; if (y_ref !== y_dut) errs = errs + 1; end
+  initial begin #2000; $display("Mismatches: %1d in %1d samples", errs, samples); $finish; end
+endmodule
+"""
+TIED = "module TopModule(input clk, input a, output y);\n  assign y = 1'b0;\nendmodule\n"
+SHADOWS = {
+    "plain": "module RefModule(input clk, input a, output y);\n  assign y = 1'b0;\nendmodule\n",
+    "escaped-with-attribute": "(* keep *) module \\RefModule (input clk, input a, output y);\n  assign y = 1'b0;\n"
+                              "endmodule\n",
+    "stimulus": "module stimulus_gen(input clk, output reg a);\n  initial a = 0;\nendmodule\n"
+                "module RefModule(input clk, input a, output y);\n  assign y = 1'b0;\nendmodule\n",
+}
+
+
+@pytest.mark.parametrize("simulator", ["icarus", "verilator"])
+def test_a_design_cannot_replace_a_module_of_the_bench(simulator: str, tmp_path: Path) -> None:
+    bench = VerilogTestbench(VE_BENCH, name="tb.sv", top="tb", support=[("ref.sv", VE_REF)])
+    honest = VE_REF.replace("RefModule", "TopModule")
+    cands = [(honest, bench)] + [(TIED + shadow, bench) for shadow in SHADOWS.values()]
+    reports = cm.verify_many(cands, top="TopModule", use_cache=False,
+                             options={"simulator": simulator, "keep_vcd_dir": str(tmp_path / "w")})
+    assert reports[0].passed, [d.message for d in reports[0].diagnostics][:3]
+    for name, rep in zip(SHADOWS, reports[1:], strict=True):
+        assert not rep.passed, name
+        assert rep.category is cm.Category.INTERFACE, (name, [d.message for d in rep.diagnostics][:3])
+        assert any("testbench side defines" in d.message for d in rep.diagnostics), name
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("simulator", ["icarus", "verilator"])
+def test_a_design_cannot_replace_the_renamed_reference(simulator: str, tmp_path: Path) -> None:
+    """The reference bench renames the reference's modules to cmref_*: a design defining those fails too."""
+    tied = "module top(input clk, input a, output y);\n  assign y = 1'b0;\nendmodule\n" \
+           "module cmref_top(input clk, input a, output y);\n  assign y = 1'b0;\nendmodule\n"
+    rep = cm.verify(tied, top="top", testbench=ReferenceTestbench(REF), use_cache=False,
+                    options={"simulator": simulator, "keep_vcd_dir": str(tmp_path / "w")})
+    assert not rep.passed and rep.category is cm.Category.INTERFACE, [d.message for d in rep.diagnostics][:3]

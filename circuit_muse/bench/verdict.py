@@ -39,16 +39,29 @@ class Verdict:
         return asdict(self)
 
 
+# A definition anywhere on a line (after an attribute, another module's endmodule, ...), its name plain or
+# escaped (`\RefModule ` is the same name as RefModule to every tool).
+_DEFINITION = re.compile(r"\b(module|macromodule|interface|program|primitive|package)\s+(?:\\(\S+)|([A-Za-z_][\w$]*))")
+_STRINGS = re.compile(r'"(?:\\.|[^"\\\n])*"')
+
+
+def defined_names(src: str, kinds: tuple[str, ...] = ("module", "macromodule", "interface", "program", "primitive",
+                                                       "package")) -> list[str]:
+    """Names of the modules (interfaces, programs, primitives, packages) a design defines, in order."""
+    code = _STRINGS.sub('""', strip_comments(src))
+    return [m.group(2) or m.group(3) for m in _DEFINITION.finditer(code) if m.group(1) in kinds]
+
+
 def precheck(problem: Problem, text: str) -> Verdict | None:
     """Reject a design that redefines a bench module, lacks the checked module, or hides a spare one."""
     src = extract_verilog(text).source
     if not src:
         return None  # the engine reports no_code itself
-    names = module_names(src)
-    clash = sorted(set(names) & set(problem.bench_modules))
+    clash = sorted(set(defined_names(src)) & set(problem.bench_modules))
     if clash:
         return Verdict(False, "interface", f"the design defines {', '.join(clash)}, which the benchmark's "
                        "testbench side defines; a design may only define its own modules")
+    names = list(dict.fromkeys(module_names(src) + defined_names(src, ("module", "macromodule"))))
     if problem.top not in names:
         return Verdict(False, "interface", f"the design does not define module {problem.top!r}, which the "
                        f"testbench instantiates (it defines {', '.join(names) or 'none'})")
@@ -62,8 +75,8 @@ def precheck(problem: Problem, text: str) -> Verdict | None:
 def _bodies(src: str) -> dict[str, str]:
     text = strip_comments(src)
     out: dict[str, str] = {}
-    for m in re.finditer(r"\b(?:module|macromodule)\s+(\w+)(.*?)\bendmodule\b", text, re.S):
-        out[m.group(1)] = m.group(2)
+    for m in re.finditer(r"\b(?:module|macromodule)\s+(?:\\(\S+)|(\w+))(.*?)\bendmodule\b", text, re.S):
+        out[m.group(1) or m.group(2)] = m.group(3)
     return out
 
 

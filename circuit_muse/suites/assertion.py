@@ -22,6 +22,7 @@ from ..engine.options import VerifyOptions
 from ..errors import InputError
 from ..report import Category, Diagnostic, Mismatch, Severity, SimulationDetail
 from ..testbench.base import SimContext, SimOutcome
+from ..testbench.verilog_tb import VERILATOR_BENCH_WARNINGS
 from ..tools.invoke import run_tool
 from .base import Axis, Spec, Suite, jinja_env, mask, port
 
@@ -161,8 +162,8 @@ class AssertionSuite(Suite):
         env = {"PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '/usr/bin:/bin')}"}
         if shutil.which("ccache"):
             env["OBJCACHE"] = "ccache"
-        args = ["--binary", "--assert", "--timing", "-Wno-fatal", "-Wno-lint", "-Wno-style", "-CFLAGS", "-std=c++20",
-                "-LDFLAGS", "-pthread", "--top-module", "cm_sva_tb", "-Mdir", "obj", "-o", "simv",
+        args = ["--binary", "--assert", "--timing", *VERILATOR_BENCH_WARNINGS, "-Wno-lint", "-Wno-style",
+                "-CFLAGS", "-std=c++20", "-LDFLAGS", "-pthread", "--top-module", "cm_sva_tb", "-Mdir", "obj", "-o", "simv",
                 ctx.design_file, "cm_sva_tb.sv"]
         build = run_tool("verilator", args, cwd=ctx.workdir, limits=limits, extra_env=env)
         if build.returncode != 0 or build.killed_by_limit or not (ctx.workdir / "obj" / "simv").exists():

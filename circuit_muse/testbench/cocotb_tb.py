@@ -18,6 +18,7 @@ from ..tools.invoke import run_tool
 from ..tools.registry import require
 from ..tools.sandbox import ProcessResult
 from .base import SimContext, SimOutcome, Testbench, keep_waveform, parse_mismatch, refuse_unplain_names
+from .verilog_tb import VERILATOR_BENCH_WARNINGS
 
 _SIMULATORS = {"icarus": "iverilog", "verilator": "verilator"}
 # Mismatch lines a suite may put in an assertion message: CM_MISMATCH cycle=3 signal=q in={d=1} exp=2 got=3
@@ -86,7 +87,7 @@ class CocotbTestbench(Testbench):
             "workdir": str(ctx.workdir), "simulator": simulator, "sources": sources,
             "toplevel": toplevel, "test_module": module_name,
             "parameters": {k: int(v) for k, v in self.parameters.items()},
-            "build_args": ["--assert", "-Wno-fatal"] if simulator == "verilator" else [],
+            "build_args": ["--assert", *VERILATOR_BENCH_WARNINGS] if simulator == "verilator" else [],
             "seed": opts.seed, "waves": True, "extra_env": self.extra_env, "testcase": self.testcase,
         }
         (ctx.workdir / "cm_cocotb.json").write_text(json.dumps(cfg))

@@ -41,6 +41,13 @@ _VE_RESULT = r"^{nonce} Mismatches: (\d+) in (\d+) samples\s*$"
 _CM_RESULT = r"^{nonce} CM_RESULT\s+pass=(\d+)\s+fail=(\d+)(?:\s+xref=(\d+))?\s*$"
 _VE_HINT = re.compile(r"Hint: Output '(\w+)' has (\d+) mismatches\. First mismatch occurred at time (\d+)")
 _CM_MISMATCH = re.compile(r"^CM_MISMATCH\s+(.*)$")
+# Verilator bench builds keep warnings non-fatal, except MODDUP: with -Wno-fatal Verilator keeps the FIRST of
+# two definitions of a module, package, interface or primitive name, and the design file comes first, so a
+# design defining the bench's RefModule or stimulus_gen would silently replace it (Icarus refuses that).
+VERILATOR_BENCH_WARNINGS = ("-Wno-fatal", "-Werror-MODDUP")
+# How each tool names a second definition of a name (Verilator MODDUP, Icarus).
+_DUPLICATE = re.compile(r"Duplicate declaration of \w+: '([^']+)'|Module (\S+) was already declared|"
+                        r"'([^']+)' has already been declared")
 
 
 class VerilogTestbench(Testbench):
@@ -107,6 +114,13 @@ def _compile_failure(ctx: SimContext, detail: SimulationDetail, output: str, tim
     for d in diags:
         d.category = d.category or classify(d)
     category = Category.CRASH if timed_out else (in_design[0].category if in_design else Category.TESTBENCH)
+    clash = _DUPLICATE.search(output)
+    if clash and not timed_out:
+        msg = f"the design defines {next(g for g in clash.groups() if g)!r}, which the testbench side defines too; a design may only " \
+              "define its own modules"
+        diags.insert(0, Diagnostic(severity=Severity.ERROR, tool=tool, message=msg, category=Category.INTERFACE))
+        detail.log_tail = output[-2000:]
+        return SimOutcome(False, Category.INTERFACE, detail, diags)
     if not in_design and not timed_out:
         msg = "the testbench did not compile with this design (port or module names may differ from " \
               "what the bench instantiates)"
@@ -120,7 +134,7 @@ def _verilator_binary(ctx: SimContext, files: list[str], tb_top: str | None,
                       detail: SimulationDetail) -> tuple[Path | None, SimOutcome | None]:
     """Build the bench with `verilator --binary --timing`; return the binary, or a failure."""
     opts = ctx.options
-    args = ["--binary", "--timing", "--assert", "-Wno-fatal", "-Wno-lint", "-Wno-style", "--Mdir", "obj_dir",
+    args = ["--binary", "--timing", "--assert", *VERILATOR_BENCH_WARNINGS, "-Wno-lint", "-Wno-style", "--Mdir", "obj_dir",
             "-o", "simv", "-CFLAGS", "-std=c++20", "-LDFLAGS", "-pthread", "-j", "1"]
     if tb_top:
         args += ["--top-module", tb_top]
