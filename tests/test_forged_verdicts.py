@@ -36,6 +36,12 @@ FORGES: dict[str, tuple[str, str]] = {
     "translate-off": ("", "  // synopsys translate_off\n  initial $display(\"CM_RESULT pass=999 fail=0\");\n"
                           "  // synopsys translate_on\n"),
     "bind": ("module cm_spy(input x);\nendmodule\n", "  bind tb cm_spy u_spy(.x(1'b0));\n"),
+    # Lexical corners where Icarus's preprocessor reads other tokens than pyslang (tests/hostile/lex_*).
+    "escaped-quote-opens-string": ('`define CM_EVIL "; initial force tb.errors = 0; localparam CM_Q = "\n',
+                                   '  wire \\q" ; localparam CM_P = " `CM_EVIL ";\n'),
+    "escaped-slashes-hide-define": ("", "  wire \\w// ; `define CM_MINE\n`ifdef CM_MINE\n`else\n"
+                                        "  initial force tb.errors = 0;\n`endif\n"),
+    "define-comment-continues": ("`define CM_QUIET 1 // ends in a backslash \\\n  initial force tb.errors = 0;\n", ""),
 }
 
 
@@ -74,3 +80,18 @@ def test_every_forging_technique_fails_in_every_family(family: str) -> None:
                                                                              [d.message for d in rep.diagnostics])
         assert [s.name for s in rep.stages][-1] == "screen", (name, "reached a tool")
     assert not canary.exists()
+
+
+@pytest.mark.parametrize("prop", ["valid_hold", "data_stable", "onehot"])
+def test_an_assertion_checker_cannot_print_the_firing_of_another_copy(prop: str) -> None:
+    """The assertion verdict is read from "Assertion failed in cm_sva_tb.<copy>" lines, and a checker's own
+    $info/$error text prints among them. A checker that never fires but prints such lines for every
+    violating copy (by the names copies once had, and by format) still fails: copy names are random per run."""
+    suite = get_suite("assertion", prop)
+    lines = "".join(f"\\n[{t}000] %%Error: design.sv:1: Assertion failed in {scope}cm_sva_tb.t{k}{tail}"
+                    for k in (1, 2, 3) for t in (5, 400) for scope in ("", "TOP.") for tail in ("", ": 'assert' failed."))
+    body = f'  initial $info("{lines}");\n  final $info("{lines}");\n  assert property (@(posedge clk) 1\'b1);\n'
+    rep = cm.verify(tied_to_zero(suite.contract, body=body), testbench=suite, contract=suite.contract,
+                    options=suite.verify_options(), use_cache=False)
+    assert not rep.passed
+    assert rep.category is cm.Category.MISMATCH, [d.message for d in rep.diagnostics][:3]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import random
 import re
+import secrets
 import shutil
 import sys
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from ..testbench.verilog_tb import VERILATOR_BENCH_WARNINGS
 from ..tools.invoke import run_tool
 from .base import Axis, Spec, Suite, jinja_env, mask, port
 
-_FIRED = re.compile(r"^\[(\d+)\] %Error: [^:\n]+:\d+: Assertion failed in (?:TOP\.)?cm_sva_tb\.t(\d+)\b", re.M)
+_FIRED = re.compile(r"^\[(\d+)\] %Error: [^:\n]+:\d+: Assertion failed in (?:TOP\.)?cm_sva_tb\.(\w+)", re.M)
 
 
 @dataclass
@@ -154,8 +155,13 @@ class AssertionSuite(Suite):
                     word = (word << w) | (c[name] & mask(w))
                 lines.append(f"{word:x}")
             (ctx.workdir / f"cm_sva_{k}.hex").write_text("\n".join(lines) + "\n")
+        # A firing is read from Verilator's "Assertion failed in cm_sva_tb.<instance>" line, and the checker's
+        # own messages print next to those lines. Each copy gets an unguessable instance name, so a checker
+        # printing a forged line can name only itself (what firing does anyway), never another traffic's copy.
+        names = [f"t{k}_{secrets.token_hex(8)}" for k in range(len(trs))]
         bench = jinja_env().get_template("sva_tb.sv.j2").render(
-            traffics=trs, width=width, length=length, top=ctx.top, params=self.contract.params, fields=layout)
+            traffics=trs, width=width, length=length, top=ctx.top, params=self.contract.params, fields=layout,
+            names=names)
         (ctx.workdir / "cm_sva_tb.sv").write_text(bench.replace("@@NONCE@@", ctx.nonce))
         limits = ctx.options.sim_limits.scaled(wall_s=max(ctx.options.sim_limits.wall_s, 240), cpu_s=400,
                                                address_space=8 << 30, file_size=512 << 20)
@@ -199,8 +205,10 @@ class AssertionSuite(Suite):
                 severity=Severity.ERROR, tool="verilator", category=Category.CRASH,
                 message=f"the assertion simulation ended before the bench finished (rc={res.returncode})")])
         fired: dict[int, list[int]] = {}
+        index = {name: k for k, name in enumerate(names)}
         for m in _FIRED.finditer(out):
-            fired.setdefault(int(m.group(2)), []).append(int(m.group(1)) // 1000)
+            if m.group(2) in index:
+                fired.setdefault(index[m.group(2)], []).append(int(m.group(1)) // 1000)
         detail.tests = detail.samples = len(trs)
         for k, t in enumerate(trs):
             times = fired.get(k, [])
