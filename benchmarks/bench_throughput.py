@@ -6,6 +6,9 @@ Harness: run_bench(--model reference, --workers W), result cache off, with `--ch
 verdict needs) and `--checks full` (Verilator lint + Yosys synth reported beside). Both run in this one
 process, interleaved raw / functional / full / raw, and the load average is recorded with them.
 Target (issue 10): harness wall time <= 0.5x the raw serial flow with 2 workers.
+Floor: the raw flow's own per-problem times, packed onto W workers longest-first with zero overhead, give the
+best wall time any harness running the same simulations could reach; a single long simulation
+(Prob144_conwaylife) can hold that floor at or above 0.5x on its own. Recorded as `floor_ratio`.
 
     .venv/bin/python benchmarks/bench_throughput.py --verilog-eval ~/verilog-eval [--workers 2] [--out DIR | --update-results]
 """
@@ -33,8 +36,9 @@ from _results import add_output_args, output_dir  # noqa: E402 - benchmarks/ is 
 def raw_serial(suite_path: str) -> dict:
     suite = load_suite(f"verilog-eval:{suite_path}")
     iverilog, vvp = require("iverilog").path, require("vvp").path
-    passed, t0 = 0, time.monotonic()
+    passed, t0, times = 0, time.monotonic(), {}
     for p in suite.problems:
+        started = time.monotonic()
         with tempfile.TemporaryDirectory(prefix="ve-raw-") as d:
             w = Path(d)
             (w / "S.sv").write_text(p.reference)
@@ -42,15 +46,24 @@ def raw_serial(suite_path: str) -> dict:
             (w / "ref.sv").write_text(p.data["support"][0][1])
             comp = subprocess.run([iverilog, "-Wall", "-Winfloop", "-Wno-timescale", "-g2012", "-s", "tb", "-o", "S",
                                    "S.sv", "test.sv", "ref.sv"], cwd=w, capture_output=True, text=True)
-            if comp.returncode != 0:
-                continue
-            try:
-                sim = subprocess.run(["timeout", "30", vvp, "S"], cwd=w, capture_output=True, text=True, timeout=60)
-            except subprocess.TimeoutExpired:
-                continue
-            if re.search(r"^Mismatches: 0 in \d+ samples$", sim.stdout, re.M):
-                passed += 1
-    return {"wall_s": round(time.monotonic() - t0, 2), "passed": passed, "problems": len(suite.problems)}
+            if comp.returncode == 0:
+                try:
+                    sim = subprocess.run(["timeout", "30", vvp, "S"], cwd=w, capture_output=True, text=True,
+                                         timeout=60)
+                    passed += bool(re.search(r"^Mismatches: 0 in \d+ samples$", sim.stdout, re.M))
+                except subprocess.TimeoutExpired:
+                    pass
+        times[p.id] = time.monotonic() - started
+    return {"wall_s": round(time.monotonic() - t0, 2), "passed": passed, "problems": len(suite.problems),
+            "per_problem_s": {k: round(v, 4) for k, v in times.items()}}
+
+
+def floor_wall(times: list[float], workers: int) -> float:
+    """Longest-first makespan of `times` on `workers` slots: the wall time of a zero-overhead harness."""
+    slots = [0.0] * workers
+    for t in sorted(times, reverse=True):
+        slots[slots.index(min(slots))] += t
+    return max(slots)
 
 
 def harness(suite_path: str, workers: int, checks: str) -> dict:
@@ -85,13 +98,17 @@ def main() -> int:
     raw2 = raw_serial(args.verilog_eval)
     load.append(os.getloadavg()[0])
     raw_wall = (raw1["wall_s"] + raw2["wall_s"]) / 2
+    per = {k: (raw1["per_problem_s"][k] + raw2["per_problem_s"][k]) / 2 for k in raw1["per_problem_s"]}
+    floor = floor_wall(list(per.values()), args.workers)
+    longest = max(per, key=per.get)
     result = {
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "load_avg_1m": load},
         "tools": versions(("iverilog", "vvp", "verilator", "yosys")), "workers": args.workers,
         "raw_serial": [raw1, raw2], "raw_serial_mean_s": round(raw_wall, 2),
         "harness_functional": func, "harness_full": full,
         "ratio_functional": round(func["wall_s"] / raw_wall, 3), "ratio_full": round(full["wall_s"] / raw_wall, 3),
-        "target_ratio": 0.5,
+        "target_ratio": 0.5, "floor_wall_s": round(floor, 2), "floor_ratio": round(floor / raw_wall, 3),
+        "longest_problem": {"id": longest, "raw_s": round(per[longest], 3), "share_of_raw": round(per[longest] / raw_wall, 3)},
     }
     out.write_text(json.dumps(result, indent=1))
     md = out.with_suffix(".md")
@@ -104,7 +121,10 @@ def main() -> int:
         f"| harness, --checks functional | {func['wall_s']:.1f} | {func['passed']}/{func['problems']} | "
         f"{result['ratio_functional']:.2f} |\n"
         f"| harness, --checks full | {full['wall_s']:.1f} | {full['passed']}/{full['problems']} | {result['ratio_full']:.2f} |\n\n"
-        f"Harness failures (functional): {', '.join(func['failed']) or 'none'}\n")
+        f"Harness failures (functional): {', '.join(func['failed']) or 'none'}\n\n"
+        f"Floor: the raw flow's own per-problem times packed onto {args.workers} workers longest-first with zero "
+        f"overhead take {floor:.1f} s, {result['floor_ratio']:.2f}x of raw; the longest problem, {longest}, alone "
+        f"takes {per[longest]:.1f} s ({100 * per[longest] / raw_wall:.0f}% of the serial raw time).\n")
     print(json.dumps(result, indent=1))
     return 0
 
