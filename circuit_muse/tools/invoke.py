@@ -38,7 +38,7 @@ def run_tool(name: str, args: Sequence[str], *, cwd: str | os.PathLike[str], lim
     binds: list[str | os.PathLike[str]] = list(writable)
     cache = compile_cache_dir() if (name == "verilator" if compile_cache is None else compile_cache) else None
     if cache is not None:
-        env.update(OBJCACHE="ccache", CCACHE_DIR=str(cache))
+        env.update(OBJCACHE="ccache", CCACHE_DIR=str(cache), CCACHE_UMASK="002")  # shared by every run's uid
         binds.append(cache)
     else:
         env.pop("OBJCACHE", None)

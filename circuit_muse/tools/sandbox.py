@@ -8,10 +8,12 @@ caller's own user and filesystem, and says so through `isolation()` (the report 
 """
 from __future__ import annotations
 
+import fcntl
 import functools
 import logging
 import os
 import resource
+import secrets
 import selectors
 import shlex
 import shutil
@@ -28,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from ..errors import InputError, ToolNotFound
+from ..errors import InputError, ToolError, ToolNotFound
 
 log = logging.getLogger("circuit_muse.sandbox")
 
@@ -142,8 +144,14 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
 
 # --- isolation -------------------------------------------------------------------------------------------
 
-SANDBOX_UID = SANDBOX_GID = 65534  # nobody/nogroup: owns nothing on the host, so RLIMIT_NPROC counts
+SANDBOX_UID = SANDBOX_GID = 65534  # nobody/nogroup: the uid inside a user namespace (non-root callers)
 MODE_ENV = "CIRCUIT_MUSE_SANDBOX"
+# Root callers drop each run to a uid of its own from this range (gid stays 65534): RLIMIT_NPROC counts
+# every process of a uid, so with one shared uid a fork bomb in one candidate (or a busy concurrent CI job)
+# left every other run unable to start its tools. CIRCUIT_MUSE_SANDBOX_UIDS=BASE:COUNT moves the range.
+UIDS_ENV = "CIRCUIT_MUSE_SANDBOX_UIDS"
+_DEFAULT_UIDS = (1_900_000_000, 1024)
+_UID_COOLDOWN_S = 3.0  # a uid released this recently may still have processes dying in its pid namespace
 CCACHE_DIR_ENV = "CIRCUIT_MUSE_CCACHE_DIR"
 _MODES = ("bwrap", "rlimits")
 
@@ -170,6 +178,95 @@ class Isolation:
 
 def _caller_is_root() -> bool:
     return os.geteuid() == 0
+
+
+# --- one uid per run -----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class UidLease:
+    """A sandbox uid held by this process (an flock on its lock file) until released."""
+
+    uid: int
+    fd: int
+
+
+def _uid_range() -> tuple[int, int]:
+    raw = os.environ.get(UIDS_ENV, "").strip()
+    if not raw:
+        return _DEFAULT_UIDS
+    try:
+        base, count = (int(x) for x in raw.split(":"))
+    except ValueError:
+        raise InputError(f"{UIDS_ENV}={raw!r} must be BASE:COUNT, e.g. 1900000000:1024") from None
+    if base < 1000 or count < 1 or base + count > 2**32 - 2:
+        raise InputError(f"{UIDS_ENV}={raw!r}: the range must lie in 1000..4294967294 and hold at least one uid")
+    return base, count
+
+
+def _uid_lock_dir() -> Path:
+    path = Path(f"/var/tmp/circuit_muse-uids-{os.getuid()}")
+    path.mkdir(mode=0o700, exist_ok=True)
+    if path.stat().st_uid != os.getuid() or path.is_symlink():
+        raise ToolError(f"{path} is not owned by uid {os.getuid()}; remove it")
+    return path
+
+
+def acquire_uid() -> UidLease:
+    """A uid no other live run on this host holds (across processes: an flock per uid), for one run.
+
+    A uid released less than a few seconds ago is skipped: its processes may still be dying.
+    """
+    base, count = _uid_range()
+    lock_dir = _uid_lock_dir()
+    for attempt in range(50):
+        start = secrets.randbelow(count)
+        for i in range(count):
+            uid = base + (start + i) % count
+            fd = os.open(lock_dir / str(uid), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                continue
+            released = os.pread(fd, 32, 0).decode(errors="replace").strip()
+            try:
+                recent = time.time() - float(released) < _UID_COOLDOWN_S
+            except ValueError:
+                recent = False
+            if recent:
+                os.close(fd)
+                continue
+            return UidLease(uid, fd)
+        time.sleep(0.05 * (attempt + 1))
+    raise ToolError(f"every sandbox uid in {UIDS_ENV} ({base}:{count}) is in use; widen the range")
+
+
+def release_uid(lease: UidLease) -> None:
+    """Give a uid back, stamping the time so the next holder waits out the cooldown."""
+    try:
+        os.ftruncate(lease.fd, 0)
+        os.pwrite(lease.fd, f"{time.time():.3f}".encode(), 0)
+    except OSError:
+        pass
+    os.close(lease.fd)
+
+
+_dir_leases: dict[Path, UidLease] = {}
+_dir_leases_lock = threading.Lock()
+
+
+def _lease_for(path: Path) -> UidLease | None:
+    """The uid lease of the work directory holding `path` (see `workdir`), if any."""
+    with _dir_leases_lock:
+        for candidate in (path, *path.parents):
+            lease = _dir_leases.get(candidate)
+            if lease is not None:
+                return lease
+    return None
+
+
+def _needs_uid_leases(iso: Isolation) -> bool:
+    return not iso.degraded and _caller_is_root()
 
 
 def _bwrap_path() -> str:
@@ -203,18 +300,23 @@ def _probe(wanted: str, _bwrap_override: str, _path: str) -> Isolation:
         return Isolation("rlimits", f"rlimits only: {MODE_ENV}=rlimits (no namespaces, the caller's own user "
                                     "and filesystem)")
     probe_dir = Path(tempfile.mkdtemp(prefix="cm-probe-"))
+    lease = None
     try:
-        argv = _bwrap_prefix(probe_dir, (), (), (), {}) + ["true"]
+        lease = acquire_uid() if _caller_is_root() else None
+        argv = _bwrap_prefix(probe_dir, (), (), (), {}, uid=lease.uid if lease else SANDBOX_UID) + ["true"]
         res = subprocess.run(argv, capture_output=True, timeout=20)
         failure = None if res.returncode == 0 else res.stderr.decode(errors="replace").strip()[-300:]
     except ToolNotFound as exc:
         failure = str(exc)
-    except (OSError, subprocess.TimeoutExpired) as exc:
+    except (OSError, subprocess.TimeoutExpired, ToolError) as exc:
         failure = str(exc)
     finally:
+        if lease is not None:
+            release_uid(lease)
         shutil.rmtree(probe_dir, ignore_errors=True)
     if failure is None:
-        return Isolation("bwrap", f"bwrap: uid {SANDBOX_UID}, no network, read-only root, private /tmp")
+        who = f"a uid of its own per run ({_uid_range()[0]}+)" if _caller_is_root() else f"uid {SANDBOX_UID}"
+        return Isolation("bwrap", f"bwrap: {who}, no network, read-only root, private /tmp")
     if wanted == "bwrap":
         raise ToolNotFound(f"{MODE_ENV}=bwrap but bubblewrap cannot run here ({failure}); install it "
                            "(`apt-get install bubblewrap`) or allow user namespaces, or set "
@@ -236,18 +338,42 @@ def compile_cache_dir() -> Path | None:
     """
     if not shutil.which("ccache"):
         return None
-    owner = SANDBOX_UID if not isolation().degraded and _caller_is_root() else os.getuid()
+    shared = _needs_uid_leases(isolation())
     path = Path(os.environ.get(CCACHE_DIR_ENV) or f"/var/tmp/circuit_muse-ccache-{os.getuid()}")
     try:
         path.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if path.stat().st_uid != owner and _caller_is_root():
-            os.chown(path, owner, SANDBOX_GID if owner == SANDBOX_UID else os.getgid())
-        if path.stat().st_uid != owner:
-            raise PermissionError(f"{path} is owned by uid {path.stat().st_uid}, not {owner}")
+        st = path.stat()
+        if st.st_uid != os.getuid() and not (_caller_is_root() and st.st_uid == SANDBOX_UID):
+            raise PermissionError(f"{path} is owned by uid {st.st_uid}, not {os.getuid()}")
+        if shared and (st.st_gid != SANDBOX_GID or st.st_mode & 0o2070 != 0o2070):
+            _share_with_sandbox_group(path)  # every run has a uid of its own; they share gid 65534
     except OSError as exc:
         log.warning("C++ builds run without ccache: %s (set %s to a directory you own)", exc, CCACHE_DIR_ENV)
         return None
     return path
+
+
+def _share_with_sandbox_group(path: Path) -> None:
+    """Make a directory tree (the compile cache) group-writable by the sandbox gid, setgid on directories.
+
+    Compile steps of different runs (different uids) add to and prune it; ccache runs with umask 002.
+    """
+    os.chown(path, 0, SANDBOX_GID)
+    for root, dirs, files in os.walk(path):
+        for name in dirs + files:
+            # The tree was written by sandboxed compile steps: never follow a link they may have planted.
+            try:
+                fd = os.open(os.path.join(root, name), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+            except OSError:
+                continue
+            try:
+                st = os.fstat(fd)
+                if stat.S_ISDIR(st.st_mode) or stat.S_ISREG(st.st_mode):
+                    os.fchown(fd, st.st_uid, SANDBOX_GID)
+                    os.fchmod(fd, (st.st_mode & 0o777) | (0o2070 if stat.S_ISDIR(st.st_mode) else 0o060))
+            finally:
+                os.close(fd)
+    os.chmod(path, 0o2770)
 
 
 @functools.cache
@@ -319,7 +445,7 @@ def _parents_below(path: Path, roots: Sequence[Path]) -> list[Path]:
 
 
 def _bwrap_prefix(cwd: Path, writable: Sequence[Path], readonly: Sequence[Path], hide: Sequence[Path],
-                  env: Mapping[str, str], python: bool = False) -> list[str]:
+                  env: Mapping[str, str], python: bool = False, uid: int = SANDBOX_UID) -> list[str]:
     argv = [_bwrap_path(), "--die-with-parent", "--new-session"]
     if _caller_is_root():
         # No user namespace: bwrap's would map 65534 back to root, where RLIMIT_NPROC never binds. setpriv
@@ -353,7 +479,7 @@ def _bwrap_prefix(cwd: Path, writable: Sequence[Path], readonly: Sequence[Path],
         argv += ["--setenv", key, value]
     argv.append("--")
     if _caller_is_root():
-        argv += [_setpriv_path(), f"--reuid={SANDBOX_UID}", f"--regid={SANDBOX_GID}", "--clear-groups",
+        argv += [_setpriv_path(), f"--reuid={uid}", f"--regid={SANDBOX_GID}", "--clear-groups",
                  "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
     return argv
 
@@ -367,10 +493,15 @@ def scrub_env(env: Mapping[str, str] | None, cwd: Path) -> dict[str, str]:
     return out
 
 
-def make_writable_for_sandbox(path: str | os.PathLike[str]) -> None:
-    """Let the sandbox uid create files in `path` (a directory the caller made) when the caller is root."""
-    if _caller_is_root() and os.stat(path).st_uid != SANDBOX_UID:
-        os.chown(path, SANDBOX_UID, SANDBOX_GID)
+def make_writable_for_sandbox(path: str | os.PathLike[str], uid: int = SANDBOX_UID) -> None:
+    """Let the sandbox uid create files in `path` (a directory the caller made) when the caller is root.
+
+    A directory the sandbox group may already write (the shared compile cache) keeps its owner."""
+    if not _caller_is_root():
+        return
+    st = os.stat(path)
+    if st.st_uid != uid and not (st.st_gid == SANDBOX_GID and st.st_mode & 0o070 == 0o070):
+        os.chown(path, uid, SANDBOX_GID)
 
 
 def _feed(pipe: IO[bytes], data: bytes) -> None:
@@ -419,15 +550,33 @@ def _run(argv: Sequence[str], *, cwd: str | os.PathLike[str], limits: Limits, en
          stdin: bytes | None, writable: Sequence[str | os.PathLike[str]],
          readonly: Sequence[str | os.PathLike[str]], hide: Sequence[str | os.PathLike[str]],
          iso: Isolation, python: bool) -> ProcessResult:
-    argv = [str(a) for a in argv]
     work = Path(cwd).resolve()
+    lease = own = None
+    if _needs_uid_leases(iso):
+        lease = _lease_for(work)
+        if lease is None:
+            lease = own = acquire_uid()
+    try:
+        return _run_as(argv, work=work, limits=limits, env=env, stdin=stdin, writable=writable, readonly=readonly,
+                       hide=hide, iso=iso, python=python, uid=lease.uid if lease else SANDBOX_UID)
+    finally:
+        if own is not None:
+            release_uid(own)
+
+
+def _run_as(argv: Sequence[str], *, work: Path, limits: Limits, env: Mapping[str, str] | None,
+            stdin: bytes | None, writable: Sequence[str | os.PathLike[str]],
+            readonly: Sequence[str | os.PathLike[str]], hide: Sequence[str | os.PathLike[str]],
+            iso: Isolation, python: bool, uid: int) -> ProcessResult:
+    argv = [str(a) for a in argv]
+    cwd = work
     clean_env = scrub_env(env, work)
     full = argv
     if not iso.degraded:
         for path in (work, *writable):
-            make_writable_for_sandbox(path)
+            make_writable_for_sandbox(path, uid)
         full = _bwrap_prefix(work, [Path(p).resolve() for p in writable], [Path(p).resolve() for p in readonly],
-                             [Path(p).resolve() for p in hide], clean_env, python) + argv
+                             [Path(p).resolve() for p in hide], clean_env, python, uid) + argv
     prlimit = _prlimit_prefix(limits)
     if prlimit:
         full = prlimit + full
@@ -441,7 +590,7 @@ def _run(argv: Sequence[str], *, cwd: str | os.PathLike[str], limits: Limits, en
         # Our own pipe, owned by the sandbox uid, so the command may also read it by path (/dev/stdin).
         stdin_r, stdin_w = os.pipe()
         if not iso.degraded and _caller_is_root():
-            os.fchown(stdin_r, SANDBOX_UID, SANDBOX_GID)
+            os.fchown(stdin_r, uid, SANDBOX_GID)
     try:
         proc = subprocess.Popen(
             full, cwd=work, env=clean_env,
@@ -514,10 +663,22 @@ def _run(argv: Sequence[str], *, cwd: str | os.PathLike[str], limits: Limits, en
 
 @contextmanager
 def workdir(prefix: str = "cm-", keep: bool = False) -> Iterator[Path]:
-    """A private temporary directory that is always removed (unless keep=True, for debugging)."""
-    path = Path(tempfile.mkdtemp(prefix=prefix))
+    """A private temporary directory that is always removed (unless keep=True, for debugging).
+
+    With root callers it also holds a sandbox uid of its own: every run under it (lint, synth, the
+    simulation) is that uid, so they share files, and no other run on the host shares its process limit.
+    """
+    path = Path(tempfile.mkdtemp(prefix=prefix)).resolve()
+    lease = acquire_uid() if _needs_uid_leases(isolation()) else None
+    if lease is not None:
+        with _dir_leases_lock:
+            _dir_leases[path] = lease
     try:
         yield path
     finally:
         if not keep:
             shutil.rmtree(path, ignore_errors=True)
+        if lease is not None:
+            with _dir_leases_lock:
+                _dir_leases.pop(path, None)
+            release_uid(lease)
