@@ -54,6 +54,15 @@ def data(session: nox.Session) -> None:
                 env={"CIRCUIT_MUSE_TEST_ALL_ASSERTIONS": "1"})
 
 
+@nox.session(python=["3.11", "3.12", "3.13"])
+def install(session: nox.Session) -> None:
+    """The base install (no torch) in a fresh venv per Python version, then the README's verify command."""
+    session.install(".")
+    session.run("circuit-muse", "--version")
+    session.run("circuit-muse", "verify", "examples/counter.v", "--reference", "examples/counter_ref.v")
+    session.run("python", "-c", "import sys; import circuit_muse; assert 'torch' not in sys.modules")
+
+
 @nox.session(python=False)
 def bench(session: nox.Session) -> None:
     """Benchmarks (not part of CI): verification throughput."""
