@@ -4,7 +4,8 @@
 - RTLLM: its rule is "the output contains Pass". Here every line the bench prints carries a per-run nonce,
   and the bench gets an end marker in a `final` block; the verdict needs a tagged pass line, no tagged
   failure line, and the end marker. The design cannot print (the screen rejects it), so it cannot forge one.
-  The bench's data files are written next to it in the sandbox, where its `$readmemh`/`$fopen` find them.
+  The bench's data files are copied into the directory the simulation runs in, where its `$readmemh`/`$fopen`
+  find them; the bench source and the image (both carry the nonce) stay hidden, as for every bench.
 - builtin: the family suite itself.
 """
 from __future__ import annotations
@@ -14,7 +15,7 @@ import re
 from ..engine.diagnostics import parse_iverilog
 from ..report import Category, Diagnostic, Severity, SimulationDetail
 from ..testbench.base import IcarusBench, SimContext, SimOutcome, Testbench
-from ..testbench.verilog_tb import VerilogTestbench, _compile_failure, icarus_compile_args
+from ..testbench.verilog_tb import VerilogTestbench, _compile_failure, icarus_compile_args, run_image
 from ..tools.invoke import run_tool
 from ._text import instantiates, module_names
 from .problem import Problem
@@ -101,7 +102,9 @@ class RtllmTestbench(Testbench):
             if comp.returncode != 0 or comp.timed_out:
                 return _compile_failure(ctx, detail, comp.output, comp.timed_out, "iverilog",
                                         parse_iverilog(comp.output))
-        res = run_tool("vvp", ["-n", ctx.prebuilt or "sim.vvp"], cwd=ctx.workdir, limits=opts.sim_limits)
+        # Like every bench: the image (it embeds the nonce) comes through a pipe, in a directory that holds only
+        # the bench's data files, with the work directory (bench source, image) hidden from the design.
+        res = run_image(ctx, ctx.workdir / (ctx.prebuilt or "sim.vvp"), opts.sim_limits)
         detail.log_tail = res.output[-2000:]
         tag = ctx.nonce + " "
         lines = [ln[len(tag):] for ln in res.stdout.splitlines() if ln.startswith(tag)]
