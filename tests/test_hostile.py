@@ -260,3 +260,16 @@ def test_a_design_cannot_replace_the_renamed_reference(simulator: str, tmp_path:
     rep = cm.verify(tied, top="top", testbench=ReferenceTestbench(REF), use_cache=False,
                     options={"simulator": simulator, "keep_vcd_dir": str(tmp_path / "w")})
     assert not rep.passed and rep.category is cm.Category.INTERFACE, [d.message for d in rep.diagnostics][:3]
+
+
+def test_an_uploaded_bench_cannot_hide_code_in_a_preprocessor_corner() -> None:
+    """Uploaded benches are screened lexically like designs: here ivlpp expands a macro inside an attribute's
+    string, so a $fopen the screen saw inside string literals became code."""
+    from circuit_muse.errors import TestbenchError
+    from circuit_muse.service.bench_screen import screen_bench
+
+    bench = ('`define EVIL " *) initial begin : b integer fd; fd = $fopen("x.txt", "w"); end (* y = "\n'
+             "module tb;\n  (* note = \"`EVIL\" *) wire w;\n"
+             '  initial begin $display("CM_RESULT pass=1 fail=0"); $finish; end\nendmodule\n')
+    with pytest.raises(TestbenchError, match="line 3: a string literal contains a backtick"):
+        screen_bench(bench)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from ..engine.preprocess import lexical_screen
 from ..engine.screen import ALLOWED_SYSTEM_CALLS
 from ..errors import TestbenchError
 
@@ -33,6 +34,8 @@ def screen_bench(text: str, *, name: str = "testbench") -> None:
         if m.group(0).startswith("\\"):
             raise TestbenchError(f"{name} line {text.count(chr(10), 0, m.start()) + 1}: escaped identifiers "
                                  f"({m.group(0)[:40]!r}) are not allowed in an uploaded testbench; use plain names")
+    for problem in lexical_screen(text):  # the corners where a tool's preprocessor reads other tokens
+        raise TestbenchError(f"{name} line {problem.line}: {problem.message}")
     code = _STRIP.sub(lambda m: '""' if m.group(0).startswith('"') else " " * len(m.group(0)), text)
     if "``" in code:
         raise TestbenchError(f"{name} line {text.count(chr(10), 0, code.index('``')) + 1}: macro token pasting "
