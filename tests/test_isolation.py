@@ -157,6 +157,8 @@ def test_a_fork_bomb_is_contained_by_rlimit_nproc() -> None:
 def test_the_environment_is_scrubbed(monkeypatch: pytest.MonkeyPatch) -> None:
     secret = "cm-secret-" + secrets.token_hex(8)
     monkeypatch.setenv("CM_TEST_API_KEY", secret)
+    monkeypatch.setenv("OPENAI_API_KEY", secret)
+    monkeypatch.setenv("CCACHE_REMOTE_STORAGE", f"https://ci:{secret}@cache.example")  # ccache's own, with a token
     with sandbox.workdir() as work:
         res = sandbox.run(["env"], cwd=work, env={**os.environ, "ANOTHER_TOKEN": secret})
     assert secret not in res.stdout

@@ -156,9 +156,11 @@ CCACHE_DIR_ENV = "CIRCUIT_MUSE_CCACHE_DIR"
 _MODES = ("bwrap", "rlimits")
 
 # The only variables a sandboxed command inherits from the caller (HOME and TMPDIR are set per run).
+# ccache gets only what run_tool sets for compile steps: a caller's CCACHE_* (CCACHE_REMOTE_STORAGE can hold a
+# URL with credentials) never reaches a sandbox.
 _ENV_ALLOW = frozenset({"PATH", "LANG", "LC_ALL", "LC_CTYPE", "LANGUAGE", "TZ", "VERILATOR_ROOT", "PYTHONPATH",
-                        "OBJCACHE", "MAKEFLAGS", "PYTHONHASHSEED", "PYTHONDONTWRITEBYTECODE", "SOURCE_DATE_EPOCH"})
-_ENV_ALLOW_PREFIXES = ("CCACHE_",)
+                        "OBJCACHE", "MAKEFLAGS", "PYTHONHASHSEED", "PYTHONDONTWRITEBYTECODE", "SOURCE_DATE_EPOCH",
+                        "CCACHE_DIR", "CCACHE_UMASK"})
 
 
 @dataclass(frozen=True)
@@ -487,7 +489,7 @@ def _bwrap_prefix(cwd: Path, writable: Sequence[Path], readonly: Sequence[Path],
 def scrub_env(env: Mapping[str, str] | None, cwd: Path) -> dict[str, str]:
     """The allow-listed part of env (os.environ if None), with HOME set to the run's own directory."""
     src = os.environ if env is None else env
-    out = {k: v for k, v in src.items() if k in _ENV_ALLOW or k.startswith(_ENV_ALLOW_PREFIXES)}
+    out = {k: v for k, v in src.items() if k in _ENV_ALLOW}
     out.setdefault("PATH", "/usr/local/bin:/usr/bin:/bin")
     out.update(HOME=str(cwd), TMPDIR="/tmp", PYTHONDONTWRITEBYTECODE="1")
     return out
