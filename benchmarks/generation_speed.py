@@ -1,18 +1,24 @@
-"""Generation speed of the hf backend: Qwen2.5-VL-7B architecture with random weights, bf16 vs nf4, 1/4/8 samples.
+"""Generation speed of the hf backend on a GPU: the fast decode path against the memory-bandwidth bound.
 
 Runs on a CUDA GPU (see scripts/gpu/run_device.sh). Nothing is downloaded: the model is built from the
 published Qwen2.5-VL-7B-Instruct config.json (written out below by hand), initialised at random, saved to a
-local folder with a 152k-entry word-level tokenizer and a ChatML template, and then loaded through
-`circuit_muse.models.get_model("hf:FOLDER", ...)`, the same code path users take. Generation uses the
-backend's `stream()` with ``ignore_eos=True`` so that every sample decodes exactly ``--max-new-tokens``.
+local folder with a 152k-entry word-level tokenizer and a ChatML template, and loaded through
+`circuit_muse.models.get_model("hf:FOLDER", ...)`, the path users take. Generation uses the backend's
+`stream()` with ``ignore_eos=True`` so that every sample decodes exactly ``--max-new-tokens``.
 
-Reported per (precision, samples):
-- time to first token (chat template, tokenisation, prefill of n copies of the prompt, first token);
-- decode tokens/s over all samples, (tokens - n) / (duration - TTFT);
-- the HBM-bandwidth bound: each decode step must read every weight byte of the text model once (the
-  embedding table excepted: one row per token) plus the KV cache, so tokens/s <= n * BW / bytes_per_step,
-  with BW the card's datasheet bandwidth (H100 SXM 3.35 TB/s, H200 4.8 TB/s) and, separately, the
-  device-to-device copy rate measured on the spot.
+One run measures, for each precision (bf16, nf4 through bitsandbytes, int4 on torch's own kernel):
+- the bound: each decode step reads every weight byte of the text model once (the embedding table
+  excepted) plus the KV cache in use, so tokens/s <= n * BW / bytes_per_step, with BW the device-to-device
+  copy rate measured at the start of this run (and, for reference, the datasheet rate);
+- time to first token, decode tokens/s and its fraction of the bound, for 1 and 8 samples, after a warm-up;
+- the first call of each shape (CUDA-graph capture included) against the steady calls: the warm-up cost;
+- accuracy: logits of the quantized model against bf16 on fixed random-token prompts;
+- a profile of one decode step: the CUDA graph's device time, the sum of its kernels' times (from the
+  profiler, on the same step run without the graph), the gap between them, the weight-read floor;
+- bf16 through transformers' generate (``decode=eager``), the old default, as the baseline.
+Prompt-lookup decoding is measured on real repair traffic: round-2 requests that the loop sent the shipped
+circuit-muse-nano model (recorded in benchmarks/results/generation_speed_repair_traffic.json), replayed
+with and without lookup; the 7B's cost of a draft-checking step against a plain step gives its projection.
 
     python benchmarks/generation_speed.py --update-results                    # GPU, replaces the committed numbers
     python benchmarks/generation_speed.py --preset tiny --precisions fp32 --samples 1,2 --out /tmp/x   # CPU smoke
@@ -186,16 +192,34 @@ def build_random_model(folder: Path, config: dict[str, Any], device: str) -> dic
     return {"parameters": params, "init_s": round(init_s, 2), "save_s": round(save_s, 2)}
 
 
+PRECISIONS: dict[str, dict[str, Any]] = {
+    "bf16": {"quantization": "none", "dtype": "bfloat16"},
+    "nf4": {"quantization": "nf4"},
+    "int4": {"quantization": "int4"},
+    "fp32": {"quantization": "none", "dtype": "float32"},
+    # the fast path with each layer's element-wise work fused by torch.compile
+    "bf16-compile": {"quantization": "none", "dtype": "bfloat16", "decode": "compile"},
+    # transformers' generate, the default before the fast path: the baseline
+    "bf16-eager": {"quantization": "none", "dtype": "bfloat16", "decode": "eager"},
+}
+
+TRAFFIC = Path(__file__).resolve().parent / "results" / "generation_speed_repair_traffic.json"
+LOOKUP_TOKENS = 8  # draft tokens per check (the backend's default in repair rounds)
+
+
 def decode_bytes(model: Any) -> dict[str, int]:
-    """Bytes a decode step reads: the text model's weights (not the embedding table) and the LM head."""
+    """Bytes a decode step reads: the text model's weights and buffers (not the embedding table nor the rope
+    table), the LM head, and bitsandbytes' quantization state."""
     import torch
 
-    text = model.model.language_model
+    text = model.model.language_model if hasattr(model.model, "language_model") else model.model
     weights = 0
-    for name, p in text.named_parameters():
-        if name.startswith("embed_tokens"):
+    seen: set[int] = set()
+    for name, t in list(text.named_parameters()) + list(text.named_buffers()):
+        if name.startswith("embed_tokens") or "inv_freq" in name or t is None or id(t) in seen:
             continue
-        weights += p.numel() * p.element_size()
+        seen.add(id(t))
+        weights += t.numel() * t.element_size()
     for p in model.lm_head.parameters():
         weights += p.numel() * p.element_size()
     quant_state = 0
@@ -244,32 +268,346 @@ def datasheet(name: str) -> tuple[float | None, str]:
     return None, f"{name} (bandwidth unknown)"
 
 
-PRECISIONS = {
-    "bf16": {"quantization": "none", "dtype": "bfloat16"},
-    "nf4": {"quantization": "nf4"},
-    "fp32": {"quantization": "none", "dtype": "float32"},
-    # the hf backend's cache="static": a fixed-size KV cache, so transformers compiles the decode step
-    "bf16-static": {"quantization": "none", "dtype": "bfloat16", "cache": "static"},
-}
-
-
 def _tag(results: dict[str, Any], args: argparse.Namespace) -> str:
     tag = args.tag or results["device"].replace("NVIDIA ", "").split()[0].lower().replace("/", "_")
     return tag if args.preset == "qwen2.5-vl-7b" else f"{tag}_{args.preset}"
 
 
 def save(results: dict[str, Any], args: argparse.Namespace) -> None:
-    """Write the JSON and Markdown results (after every run, so that a time-out keeps what was measured)."""
+    """Write the JSON and Markdown results (after every step, so that a time-out keeps what was measured)."""
     tag = _tag(results, args)
     (args.out / f"generation_speed_{tag}.json").write_text(json.dumps(results, indent=2) + "\n")
     (args.out / f"generation_speed_{tag}.md").write_text(markdown(results))
+
+
+# ------------------------------------------------------------------ measurements
+
+
+def fixed_prompts(vocab: int, count: int = 3, length: int = 96) -> list[list[int]]:
+    """Random-token prompts (seeded): the word-level tokenizer maps English to one unknown id."""
+    import random
+
+    rng = random.Random(1234)
+    return [[rng.randrange(0, 151600) % vocab for _ in range(length)] for _ in range(count)]
+
+
+def prompt_logits(model: Any, prompts: list[list[int]]) -> list[Any]:
+    """Logits (float32, CPU) at every position of each fixed prompt, through the model's own forward."""
+    import torch
+
+    out = []
+    with torch.inference_mode():
+        for ids in prompts:
+            t = torch.tensor([ids], device=model.model.device)
+            out.append(model.model(input_ids=t).logits[0].float().cpu())
+    return out
+
+
+def logit_difference(ref: list[Any], got: list[Any]) -> dict[str, float]:
+    """How far the quantized logits are from bf16's: relative L2, max/mean abs, KL(bf16 || q), top-1 agreement."""
+    import torch
+
+    r, g = torch.cat(ref), torch.cat(got)
+    kl = torch.nn.functional.kl_div(g.log_softmax(-1), r.log_softmax(-1), log_target=True, reduction="batchmean")
+    return {
+        "relative_l2": round(float((g - r).norm() / r.norm()), 5),
+        "max_abs": round(float((g - r).abs().max()), 5),
+        "mean_abs": round(float((g - r).abs().mean()), 6),
+        "bf16_logit_std": round(float(r.std()), 5),
+        "kl_bf16_to_quant": round(float(kl), 6),
+        "top1_agreement": round(float((g.argmax(-1) == r.argmax(-1)).float().mean()), 4),
+        "positions": int(r.shape[0]),
+    }
+
+
+def _graph_ms(graph: Any, slot: Any, reps: int = 50) -> float:
+    """Device time of one replay, back to back (positions reset so the cache index stays in range)."""
+    import torch
+
+    slot.pos.fill_(16)
+    for _ in range(3):
+        graph.replay()
+    slot.pos.fill_(16)
+    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    start.record()
+    for _ in range(reps):
+        graph.replay()
+    end.record()
+    end.synchronize()
+    slot.pos.fill_(16)
+    return start.elapsed_time(end) / reps
+
+
+_MATMUL = ("gemv", "gemm", "sm90", "cutlass", "nvjet", "kgemm", "int4", "tinygemm", "Kernel2", "kdequant")
+
+
+def profile_step(model: Any, request: Any, result: Any, weight_bytes: int, bw_tbps: float | None) -> dict[str, Any]:
+    """Where a decode step's time goes: the graph's device time against the sum of its kernels' durations."""
+    import torch
+    from torch.profiler import ProfilerActivity, profile
+
+    fast = model._fast
+    prompt_len = result.prompt_tokens
+    _, rows, sampling, _ = model._fast_plan(request, prompt_len)
+    slot = fast._slots[tuple(result.extra["slot"])]
+    mode = sampling.mode
+    graph = slot.graphs.get(("step", mode))
+    out: dict[str, Any] = {"slot": list(result.extra["slot"]), "graph": graph is not None}
+    with torch.inference_mode():
+        if graph is not None:
+            out["graph_ms_per_step"] = round(_graph_ms(graph, slot), 4)
+        slot.pos.fill_(16)
+        for _ in range(2):
+            fast._step(slot, mode)
+        torch.cuda.synchronize()
+        steps = 5
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        slot.pos.fill_(16)
+        start.record()
+        for _ in range(steps):
+            fast._step(slot, mode)
+        end.record()
+        end.synchronize()
+        out["eager_launch_ms_per_step"] = round(start.elapsed_time(end) / steps, 4)
+        slot.pos.fill_(16)
+        with profile(activities=[ProfilerActivity.CUDA]) as prof:
+            for _ in range(steps):
+                fast._step(slot, mode)
+            torch.cuda.synchronize()
+        slot.pos.fill_(16)
+    kernels: dict[str, list[float]] = {}
+    for e in prof.events():
+        if getattr(e, "device_type", None) != torch.autograd.DeviceType.CUDA:
+            continue
+        kernels.setdefault(e.name, []).append(e.time_range.elapsed_us())
+    total_us = sum(sum(v) for v in kernels.values())
+    count = sum(len(v) for v in kernels.values())
+    matmul_us = sum(sum(v) for k, v in kernels.items() if any(m in k for m in _MATMUL))
+    top = sorted(kernels.items(), key=lambda kv: -sum(kv[1]))[:8]
+    out.update({
+        "kernels_per_step": round(count / steps, 1),
+        "kernel_ms_per_step": round(total_us / steps / 1000, 4),
+        "matmul_kernel_ms_per_step": round(matmul_us / steps / 1000, 4),
+        "top_kernels": [{"name": k[:90], "ms_per_step": round(sum(v) / steps / 1000, 4),
+                         "per_step": round(len(v) / steps, 1)} for k, v in top],
+    })
+    if bw_tbps:
+        out["weight_read_floor_ms"] = round(weight_bytes / (bw_tbps * 1e12) * 1000, 4)
+    if "graph_ms_per_step" in out:
+        out["gap_ms_per_step"] = round(out["graph_ms_per_step"] - out["kernel_ms_per_step"], 4)
+    return out
+
+
+def lookup_step_cost(model: Any, request: Any, result: Any, k: int = LOOKUP_TOKENS) -> dict[str, Any] | None:
+    """Device time of a plain step and of a step that checks k drafts, on the same slot (graphs)."""
+    import torch
+
+    fast = model._fast
+    _, rows, sampling, _ = model._fast_plan(request, result.prompt_tokens)
+    slot = fast._slots[tuple(result.extra["slot"])]
+    with torch.inference_mode():
+        fast._prepare(slot, sampling, k)
+        step = slot.graphs.get(("step", sampling.mode))
+        check = slot.graphs.get(("check", k + 1, sampling.mode))
+        if step is None or check is None:
+            return None
+        return {"rows": rows, "draft_tokens": k, "step_ms": round(_graph_ms(step, slot), 4),
+                "check_ms": round(_graph_ms(check, slot), 4)}
+
+
+def run_precision(precision: str, folder: Path, device: str, args: argparse.Namespace, results: dict[str, Any],
+                  messages: list[Any], bw: dict[str, float | None], ref_logits: dict[str, Any]) -> None:
+    import torch
+
+    from circuit_muse.models import GenerationRequest, get_model
+
+    options = dict(PRECISIONS[precision], ignore_eos=True, device=device)
+    eager = options.get("decode") == "eager"
+    if device == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    t0 = time.monotonic()
+    model = get_model(f"hf:{folder}", **options).load()
+    load_s = time.monotonic() - t0
+    nbytes = decode_bytes(model.model)
+    load = results["loads"][precision] = {
+        "load_s": round(load_s, 2), "quantization": model.quantization, "dtype": model.dtype,
+        "decode_weight_bytes": nbytes["weights"], "quant_state_bytes": nbytes["quant_state"],
+        "memory_allocated_gb": round(torch.cuda.memory_allocated() / 1e9, 2) if device == "cuda" else None,
+        "int4": model.int4_report,
+    }
+    log.info("%s: loaded in %.1f s, %.2f GB read per decode step", precision, load_s, nbytes["weights"] / 1e9)
+    if not eager and args.logits:
+        prompts = fixed_prompts(int(model.model.config.get_text_config().vocab_size))
+        logits = prompt_logits(model, prompts)
+        if precision == "bf16":
+            ref_logits["bf16"] = logits
+        elif "bf16" in ref_logits:
+            load["logits_vs_bf16"] = logit_difference(ref_logits["bf16"], logits)
+            log.info("%s logits vs bf16: %s", precision, load["logits_vs_bf16"])
+        del logits
+    tokens = args.eager_tokens if eager else args.max_new_tokens
+    reps_n = args.eager_repeats if eager else args.repeats
+    for n in args.samples:
+        def request(seed: int, n: int = n) -> Any:
+            return GenerationRequest(messages, n=n, max_new_tokens=tokens, temperature=1.0, seed=seed)
+
+        if device == "cuda":
+            torch.cuda.synchronize()
+        t0 = time.monotonic()
+        first = model.stream(request(99), lambda _c: None)  # the first call of this shape: captures its graph
+        first_s = time.monotonic() - t0
+        reps = []
+        for rep in range(reps_n):
+            chunks = [0]
+
+            def on_chunk(_chunk: Any, chunks: list[int] = chunks) -> None:
+                chunks[0] += 1
+
+            if device == "cuda":
+                torch.cuda.synchronize()
+            res = model.stream(request(rep), on_chunk)
+            count = sum(c.completion_tokens for c in res.completions)
+            ttft = res.time_to_first_token_s or 0.0
+            decode_s = res.duration_s - ttft
+            reps.append({"ttft_s": ttft, "duration_s": res.duration_s, "tokens": count, "chunks": chunks[0],
+                         "decode_tps": (count - n) / decode_s if decode_s > 0 else None,
+                         "prompt_tokens": res.prompt_tokens})
+        prompt_tokens = reps[0]["prompt_tokens"]
+        avg_ctx = prompt_tokens + tokens / 2
+        step_bytes = nbytes["weights"] + n * avg_ctx * nbytes["kv_per_position"]
+        tps = statistics.median(r["decode_tps"] for r in reps)
+        steady_s = statistics.median(r["duration_s"] for r in reps)
+        row: dict[str, Any] = {
+            "precision": precision,
+            "decode": res.extra.get("decode"),
+            "samples": n,
+            "prompt_tokens": prompt_tokens,
+            "tokens_per_sample": tokens,
+            "ttft_s": round(statistics.median(r["ttft_s"] for r in reps), 4),
+            "decode_tokens_per_s": round(tps, 2),
+            "decode_tokens_per_s_per_sample": round(tps / n, 2),
+            "decode_tokens_per_s_min_max": [round(min(r["decode_tps"] for r in reps), 2),
+                                            round(max(r["decode_tps"] for r in reps), 2)],
+            "step_ms": round(1000 * n / tps, 3),
+            "bytes_per_step": int(step_bytes),
+            "first_call_s": round(first_s, 3),
+            "steady_call_s": round(steady_s, 3),
+            "first_call_overhead_s": round(first_s - steady_s, 3),
+            "captured": first.extra.get("captured", []),
+            "slot": first.extra.get("slot"),
+            "reps": [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items()} for r in reps],
+            "peak_memory_gb": round(torch.cuda.max_memory_allocated() / 1e9, 2) if device == "cuda" else None,
+        }
+        for key, tbps in bw.items():
+            if tbps:
+                bound = n * tbps * 1e12 / step_bytes
+                row[f"bound_tokens_per_s_{key}"] = round(bound, 1)
+                row[f"fraction_of_bound_{key}"] = round(tps / bound, 4)
+        results["runs"].append(row)
+        save(results, args)
+        log.info("%s n=%d (%s): TTFT %.3f s, %.1f tokens/s (%.1f per sample), %.1f%% of the measured-copy bound; "
+                 "first call %.2f s vs %.2f s steady", precision, n, row["decode"], row["ttft_s"], tps, tps / n,
+                 100 * row.get("fraction_of_bound_measured_copy", 0), first_s, steady_s)
+        if device == "cuda" and row["decode"] in ("graph", "compile"):
+            for what, fn in (("profile", lambda: profile_step(model, request(0), res, nbytes["weights"],
+                                                                 bw.get("measured_copy"))),
+                             ("lookup_cost", lambda: lookup_step_cost(model, request(0), res))):
+                if what == "profile" and not args.profile:
+                    continue
+                if what == "lookup_cost" and (precision != "bf16" or not args.lookup):
+                    continue
+                try:
+                    row[what] = fn()
+                    log.info("%s n=%d %s: %s", precision, n, what, row[what])
+                except Exception as exc:  # a measurement aid must not end the run
+                    row[what] = {"error": f"{type(exc).__name__}: {exc}"}
+                    log.exception("%s failed", what)
+            save(results, args)
+    fast = getattr(model, "_fast", None)
+    if fast is not None:
+        load["graph_error"] = fast.graph_error
+        load["captures"] = fast.capture_log
+    model.close()
+    del model
+    gc.collect()
+
+
+def run_lookup(device: str, args: argparse.Namespace, results: dict[str, Any]) -> None:
+    """Prompt lookup on real repair traffic with the shipped nano model: with and without drafts."""
+    import torch
+
+    from circuit_muse.models import GenerationRequest, Message, get_model
+    from circuit_muse.nano import model_spec
+
+    traffic = json.loads(TRAFFIC.read_text())["requests"][: args.lookup_requests]
+    decode = "graph" if device == "cuda" else "loop"
+    nano = get_model(model_spec(), device=device, quantization="none", decode=decode).load()
+    section: dict[str, Any] = {"model": "circuit-muse-nano (shipped, 5.2M parameters)", "dtype": nano.dtype,
+                               "decode": decode, "draft_tokens": LOOKUP_TOKENS, "cases": []}
+    results["lookup"] = section
+    for i, item in enumerate(traffic):
+        messages = [Message(m["role"], m["content"]) for m in item["messages"]]
+        for label, n, temperature in (("greedy", 1, 0.0), ("1 sample, T=0.2 (loop default)", 1, 0.2),
+                                      ("4 samples, T=0.8 (loop default)", 4, 0.8)):
+            case: dict[str, Any] = {"request": i, "prompt": item["prompt"], "case": label, "samples": n}
+            texts = {}
+            for lookup in (0, LOOKUP_TOKENS):
+                nano.options.prompt_lookup = lookup
+                req = GenerationRequest(messages, n=n, temperature=temperature, seed=11,
+                                        max_new_tokens=args.lookup_max_new_tokens)
+                nano.generate(req)  # capture
+                runs = []
+                for _ in range(3):
+                    if device == "cuda":
+                        torch.cuda.synchronize()
+                    res = nano.generate(req)
+                    runs.append(res)
+                mid = sorted(runs, key=lambda r: r.duration_s)[1]
+                toks = sum(c.completion_tokens for c in mid.completions)
+                texts[lookup] = mid.texts
+                case[f"lookup_{lookup}"] = {
+                    "seconds": round(mid.duration_s, 4), "tokens": toks,
+                    "tokens_per_s": round(toks / mid.duration_s, 1), "steps": mid.extra.get("steps"),
+                    "lookup_steps": mid.extra.get("lookup_steps"), "lookup_accepted": mid.extra.get("lookup_accepted"),
+                    "prompt_tokens": mid.prompt_tokens,
+                }
+            a, b = case["lookup_0"], case[f"lookup_{LOOKUP_TOKENS}"]
+            case["speedup"] = round(a["seconds"] / b["seconds"], 3)
+            case["same_text"] = texts[0] == texts[LOOKUP_TOKENS]
+            section["cases"].append(case)
+            save(results, args)
+            log.info("lookup %s #%d: %.2fx (%s tokens, %s steps -> %s steps)", label, i, case["speedup"],
+                     b["tokens"], a["steps"], b["steps"])
+    nano.options.prompt_lookup = None
+    nano.close()
+
+
+def project_lookup(results: dict[str, Any]) -> None:
+    """The 7B's time with lookup from the nano traffic's step counts and the 7B's step and check costs."""
+    section = results.get("lookup")
+    costs = {r["samples"]: r.get("lookup_cost") for r in results["runs"]
+             if r["precision"] == "bf16" and isinstance(r.get("lookup_cost"), dict) and "step_ms" in r["lookup_cost"]}
+    if not section or not costs:
+        return
+    out = []
+    for case in section["cases"]:
+        n = case["samples"]
+        cost = costs.get(n) or costs.get(min(costs, key=lambda s: abs(s - n)))
+        with_l, without = case[f"lookup_{LOOKUP_TOKENS}"], case["lookup_0"]
+        per_row = with_l["tokens"] / n
+        plain_steps = (with_l["steps"] or 0) - (with_l["lookup_steps"] or 0)
+        t_with = plain_steps * cost["step_ms"] + (with_l["lookup_steps"] or 0) * cost["check_ms"]
+        t_without = (per_row - 1) * cost["step_ms"]
+        out.append({"request": case["request"], "case": case["case"], "cost_rows": cost["rows"],
+                    "projected_speedup": round(t_without / t_with, 3) if t_with else None})
+    section["projected_7b"] = out
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     import torch
     import transformers
 
-    from circuit_muse.models import GenerationRequest, Message, get_model
+    from circuit_muse.models import Message
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
     gpu = torch.cuda.get_device_name(0) if device == "cuda" else platform.processor() or "cpu"
@@ -279,9 +617,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     folder = Path(args.model_dir)
     if folder.exists():
         shutil.rmtree(folder)
-    build = build_random_model(folder, config, device)
-    log.info("built %s parameters in %.1f s, saved in %.1f s", f"{build['parameters']:,}", build["init_s"],
-             build["save_s"])
     try:
         import bitsandbytes as bnb  # noqa: F401
 
@@ -290,6 +625,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         bnb_version = None
     results: dict[str, Any] = {
         "benchmark": "generation_speed",
+        "command": " ".join(["python", "benchmarks/generation_speed.py", *sys.argv[1:]]),
         "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "device": gpu,
         "card": card,
@@ -298,120 +634,171 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "versions": {"torch": torch.__version__, "transformers": transformers.__version__, "bitsandbytes": bnb_version,
                      "python": platform.python_version()},
         "preset": args.preset,
-        "build": build,
         "max_new_tokens": args.max_new_tokens,
         "repeats": args.repeats,
         "runs": [],
         "loads": {},
+        "errors": [],
     }
+    bw = {"datasheet": spec_tbps, "measured_copy": measured_tbps}
+    if args.precisions:
+        results["build"] = build_random_model(folder, config, device)
+        log.info("built %s parameters in %.1f s, saved in %.1f s", f"{results['build']['parameters']:,}",
+                 results["build"]["init_s"], results["build"]["save_s"])
+    save(results, args)
     messages = [Message("system", SYSTEM), Message("user", USER)]
-    for precision in args.precisions:
-        options = dict(PRECISIONS[precision], ignore_eos=True, device=device)
-        if device == "cpu" and precision == "nf4":
-            log.warning("nf4 on the CPU is slow and not what this benchmark is for")
-        if device == "cuda":
-            torch.cuda.reset_peak_memory_stats()
-        t0 = time.monotonic()
-        model = get_model(f"hf:{folder}", **options).load()
-        load_s = time.monotonic() - t0
-        nbytes = decode_bytes(model.model)
-        results["loads"][precision] = {
-            "load_s": round(load_s, 2), "quantization": model.quantization, "dtype": model.dtype,
-            "decode_weight_bytes": nbytes["weights"], "quant_state_bytes": nbytes["quant_state"],
-            "memory_allocated_gb": round(torch.cuda.memory_allocated() / 1e9, 2) if device == "cuda" else None,
-        }
-        log.info("%s: loaded in %.1f s, %.2f GB read per decode step", precision, load_s, nbytes["weights"] / 1e9)
-        model.generate(GenerationRequest(messages, n=1, max_new_tokens=4, temperature=1.0, seed=0))  # warm-up
-        for n in args.samples:
-            # Warm up this batch shape first: the first call of each shape was up to 3x slower on the H200.
-            model.generate(GenerationRequest(messages, n=n, max_new_tokens=16, temperature=1.0, seed=99))
-            reps = []
-            for rep in range(args.repeats):
-                chunks = [0]
-
-                def on_chunk(_chunk: Any, chunks: list[int] = chunks) -> None:
-                    chunks[0] += 1
-
-                req = GenerationRequest(messages, n=n, max_new_tokens=args.max_new_tokens, temperature=1.0,
-                                        seed=rep)
-                if device == "cuda":
-                    torch.cuda.synchronize()
-                res = model.stream(req, on_chunk)
-                tokens = sum(c.completion_tokens for c in res.completions)
-                ttft = res.time_to_first_token_s or 0.0
-                decode_s = res.duration_s - ttft
-                reps.append({
-                    "ttft_s": ttft, "duration_s": res.duration_s, "tokens": tokens, "chunks": chunks[0],
-                    "decode_tps": (tokens - n) / decode_s if decode_s > 0 else None,
-                    "prompt_tokens": res.prompt_tokens,
-                })
-            prompt_tokens = reps[0]["prompt_tokens"]
-            avg_ctx = prompt_tokens + args.max_new_tokens / 2
-            step_bytes = nbytes["weights"] + n * avg_ctx * nbytes["kv_per_position"]
-            tps = statistics.median(r["decode_tps"] for r in reps)
-            row = {
-                "precision": precision,
-                "samples": n,
-                "prompt_tokens": prompt_tokens,
-                "tokens_per_sample": args.max_new_tokens,
-                "ttft_s": round(statistics.median(r["ttft_s"] for r in reps), 4),
-                "decode_tokens_per_s": round(tps, 2),
-                "decode_tokens_per_s_per_sample": round(tps / n, 2),
-                "end_to_end_tokens_per_s": round(statistics.median(r["tokens"] / r["duration_s"] for r in reps), 2),
-                "decode_tokens_per_s_min_max": [round(min(r["decode_tps"] for r in reps), 2),
-                                                round(max(r["decode_tps"] for r in reps), 2)],
-                "step_ms": round(1000 * n / tps, 2),
-                "bytes_per_step": int(step_bytes),
-                "reps": [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items()} for r in reps],
-                "peak_memory_gb": round(torch.cuda.max_memory_allocated() / 1e9, 2) if device == "cuda" else None,
-            }
-            for key, bw in (("datasheet", spec_tbps), ("measured_copy", measured_tbps)):
-                if bw:
-                    bound = n * bw * 1e12 / step_bytes
-                    row[f"bound_tokens_per_s_{key}"] = round(bound, 1)
-                    row[f"fraction_of_bound_{key}"] = round(tps / bound, 4)
-            results["runs"].append(row)
-            save(results, args)
-            log.info("%s n=%d: TTFT %.3f s, %.1f tokens/s (%.1f per sample), %.1f%% of the datasheet bound",
-                     precision, n, row["ttft_s"], tps, tps / n, 100 * row.get("fraction_of_bound_datasheet", 0))
-        model.close()
-        del model
+    ref_logits: dict[str, Any] = {}
+    started = time.monotonic()
+    # the slow baseline last, after the prompt-lookup replay: if time runs out, it is what is lost
+    order = [p for p in args.precisions if p != "bf16-eager"] + (["lookup"] if args.lookup else [])
+    order += [p for p in args.precisions if p == "bf16-eager"]
+    for precision in order:
+        if time.monotonic() - started > args.time_budget:
+            results["errors"].append({"precision": precision, "error": f"skipped: past --time-budget {args.time_budget} s"})
+            continue
+        try:
+            if precision == "lookup":
+                run_lookup(device, args, results)
+                project_lookup(results)
+            else:
+                run_precision(precision, folder, device, args, results, messages, bw, ref_logits)
+        except Exception as exc:  # keep what the other parts measure
+            results["errors"].append({"precision": precision, "error": f"{type(exc).__name__}: {exc}"})
+            log.exception("%s failed", precision)
         gc.collect()
+        if device == "cuda":
+            torch.cuda.empty_cache()
+        results["targets"] = targets(results)
+        save(results, args)
+    ref_logits.clear()
+    results["targets"] = targets(results)
     return results
+
+
+def _run_row(results: dict[str, Any], precision: str, n: int) -> dict[str, Any] | None:
+    return next((r for r in results["runs"] if r["precision"] == precision and r["samples"] == n), None)
+
+
+def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Issue 13's targets, each with the measured value and whether it was met in this run."""
+    out = []
+
+    def add(name: str, value: float | None, goal: str, met: bool | None) -> None:
+        out.append({"target": name, "measured": value, "goal": goal, "met": met})
+
+    for p in ("bf16", "bf16-compile"):
+        b1, b8 = _run_row(results, p, 1), _run_row(results, p, 8)
+        if b1 is None and b8 is None:
+            continue
+        path = (b1 or b8)["decode"]
+        frac = b1.get("fraction_of_bound_measured_copy") if b1 else None
+        add(f"{p} ({path}) single-stream, fraction of the measured-copy bound", frac, ">= 0.50",
+            None if frac is None else frac >= 0.5)
+        tps = b1["decode_tokens_per_s"] if b1 else None
+        add(f"{p} ({path}) single-stream tokens/s", tps, ">= 150 (H200)", None if tps is None else tps >= 150)
+        tps8 = b8["decode_tokens_per_s"] if b8 else None
+        add(f"{p} ({path}) 8 samples, aggregate tokens/s", tps8, ">= 1500", None if tps8 is None else tps8 >= 1500)
+        ttft = b1["ttft_s"] if b1 else None
+        add(f"{p} ({path}) time to first token after warm-up, 1 sample (s)", ttft, "< 0.100",
+            None if ttft is None else ttft < 0.1)
+        warm = [r["first_call_overhead_s"] for r in results["runs"] if r["precision"] == p]
+        total = round(sum(max(0.0, w) for w in warm), 3) if warm else None
+        add(f"{p} ({path}) first-call warm-up (sum over the shapes run, s)", total, "<= 60",
+            None if total is None else total <= 60)
+    q1 = _run_row(results, "nf4", 1)
+    fq = q1.get("fraction_of_bound_measured_copy") if q1 else None
+    add("nf4 single-stream, fraction of its own bound", fq, ">= 0.25", None if fq is None else fq >= 0.25)
+    return out
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:.1f}%"
 
 
 def markdown(results: dict[str, Any]) -> str:
     lines = [
         f"# Generation speed: hf backend, {results['preset']} architecture, random weights",
         "",
-        f"- device: **{results['device']}**, datasheet bandwidth {results['datasheet_tbps']} TB/s ({results['card']});"
-        f" measured device-to-device copy {results['measured_copy_tbps']} TB/s",
-        f"- versions: {json.dumps(results['versions'])}",
-        f"- date: {results['date']}; model built with {results['build']['parameters']:,} parameters",
-        f"- each sample decodes {results['max_new_tokens']} tokens (EOS ignored); median of {results['repeats']} runs after a"
-        " warm-up of the same batch shape;"
-        " `model.generate` with a dynamic cache (no compilation), except `*-static` rows: the backend's"
-        " `cache=\"static\"` option (static KV cache, decode step compiled by transformers); streaming on",
-        "- bound = samples x bandwidth / bytes read per decode step (text-model weights incl. LM head, excl. the"
-        " embedding table, plus the KV cache at the mean context length)",
+        f"- device: **{results['device']}**; measured device-to-device copy **{results['measured_copy_tbps']} TB/s**"
+        f" (datasheet {results['datasheet_tbps']} TB/s, {results['card']})",
+        f"- versions: {json.dumps(results['versions'])}; date {results['date']}",
+        f"- command: `{results.get('command', '')}`",
+        f"- each sample decodes {results['max_new_tokens']} tokens (EOS ignored), temperature 1.0 (top-k 50 from the"
+        f" generation defaults); median of {results['repeats']} calls after the first call of the same shape",
+        "- bound = samples x measured copy bandwidth / bytes read per decode step (text-model weights incl. LM head and"
+        " quantization state, excl. the embedding table, plus the KV cache in use at the mean context length)",
         "",
-        "| precision | loaded in | GB read / step | samples | TTFT s | decode tok/s | tok/s per sample | step ms |"
-        " bound tok/s (datasheet) | % of bound | % of measured-copy bound |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    if results.get("targets"):
+        lines += ["## Targets (issue 13), this run", "", "| target | measured | goal | met |", "|---|---|---|---|"]
+        for t in results["targets"]:
+            met = {True: "yes", False: "**no**", None: "not measured"}[t["met"]]
+            lines.append(f"| {t['target']} | {t['measured']} | {t['goal']} | {met} |")
+        lines.append("")
+    lines += [
+        "## Decode speed",
+        "",
+        "| precision | path | GB read / step | samples | TTFT s | decode tok/s | step ms | bound tok/s | % of bound |"
+        " first call s | steady call s | graph captures s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results["runs"]:
-        load = results["loads"][r["precision"]]
-
-        def pct(key: str, r: dict[str, Any] = r) -> str:
-            return f"{100 * r[key]:.1f}%" if key in r else "-"
-
-        cells = [
-            r["precision"], f"{load['load_s']} s", f"{r['bytes_per_step'] / 1e9:.2f}", r["samples"], r["ttft_s"],
-            r["decode_tokens_per_s"], r["decode_tokens_per_s_per_sample"], r["step_ms"],
-            r.get("bound_tokens_per_s_datasheet", "-"), pct("fraction_of_bound_datasheet"),
-            pct("fraction_of_bound_measured_copy"),
-        ]
+        cap = sum(c.get("seconds", 0) for c in r.get("captured") or [])
+        cells = [r["precision"], r.get("decode"), f"{r['bytes_per_step'] / 1e9:.2f}", r["samples"], r["ttft_s"],
+                 r["decode_tokens_per_s"], r["step_ms"], r.get("bound_tokens_per_s_measured_copy", "-"),
+                 _pct(r.get("fraction_of_bound_measured_copy")), r["first_call_s"], r["steady_call_s"], round(cap, 3)]
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
+    lines.append("")
+    loads = results.get("loads", {})
+    if any(v.get("logits_vs_bf16") for v in loads.values()):
+        lines += ["## Accuracy cost: logits against bf16 on fixed prompts", "",
+                  "| precision | relative L2 | max abs | mean abs | bf16 logit std | KL(bf16 ‖ q) | top-1 agreement |",
+                  "|---|---|---|---|---|---|---|"]
+        for p, v in loads.items():
+            d = v.get("logits_vs_bf16")
+            if d:
+                lines.append(f"| {p} | {d['relative_l2']} | {d['max_abs']} | {d['mean_abs']} | {d['bf16_logit_std']} | "
+                             f"{d['kl_bf16_to_quant']} | {d['top1_agreement']} ({d['positions']} positions) |")
+        lines.append("")
+    prof = [(r["precision"], r["samples"], r["profile"]) for r in results["runs"]
+            if isinstance(r.get("profile"), dict) and "kernel_ms_per_step" in r["profile"]]
+    if prof:
+        lines += ["## Profile of one decode step", "",
+                  "| precision | samples | graph ms / step | kernel ms / step | gap ms | matmul kernels ms |"
+                  " weight-read floor ms | kernels / step | same step launched eagerly ms |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        for p, n, d in prof:
+            lines.append(f"| {p} | {n} | {d.get('graph_ms_per_step', '-')} | {d['kernel_ms_per_step']} | "
+                         f"{d.get('gap_ms_per_step', '-')} | {d['matmul_kernel_ms_per_step']} | "
+                         f"{d.get('weight_read_floor_ms', '-')} | {d['kernels_per_step']} | "
+                         f"{d['eager_launch_ms_per_step']} |")
+        lines.append("")
+        for p, n, d in prof:
+            tops = "; ".join(f"{k['name'][:60]} {k['ms_per_step']} ms x{k['per_step']}" for k in d["top_kernels"][:5])
+            lines.append(f"- {p} n={n} top kernels: {tops}")
+        lines.append("")
+    costs = [(r["samples"], r["lookup_cost"]) for r in results["runs"]
+             if r["precision"] == "bf16" and isinstance(r.get("lookup_cost"), dict)]
+    look = results.get("lookup")
+    if look:
+        lines += [f"## Prompt lookup on real repair traffic ({look['model']}, {look['dtype']}, {look['decode']})", "",
+                  "| request | case | tokens | s without | s with | speed-up | steps without -> with | drafts kept |"
+                  " same text |", "|---|---|---|---|---|---|---|---|---|"]
+        for c in look["cases"]:
+            a, b = c["lookup_0"], c[f"lookup_{look['draft_tokens']}"]
+            lines.append(f"| {c['request']} | {c['case']} | {b['tokens']} | {a['seconds']} | {b['seconds']} | "
+                         f"{c['speedup']}x | {a['steps']} -> {b['steps']} | {b['lookup_accepted']} | {c['same_text']} |")
+        lines.append("")
+    if costs:
+        lines.append("7B (bf16, graphs): " + "; ".join(
+            f"{n} sample(s): plain step {c.get('step_ms')} ms, check of {c.get('draft_tokens')} drafts "
+            f"{c.get('check_ms')} ms" for n, c in costs if "step_ms" in c))
+        if look and look.get("projected_7b"):
+            lines.append("; projected 7B speed-up on the same traffic: " + ", ".join(
+                f"#{p['request']} {p['case']}: {p['projected_speedup']}x" for p in look["projected_7b"]))
+        lines.append("")
+    if results.get("errors"):
+        lines += ["## Errors", ""] + [f"- {e['precision']}: {e['error']}" for e in results["errors"]] + [""]
     return "\n".join(lines) + "\n"
 
 
@@ -420,10 +807,20 @@ def main(argv: list[str] | None = None) -> int:
     add_output_args(parser)
     parser.add_argument("--model-dir", default="/tmp/circuit_muse_bench/qwen2.5-vl-7b-random")
     parser.add_argument("--preset", choices=["qwen2.5-vl-7b", "tiny"], default="qwen2.5-vl-7b")
-    parser.add_argument("--precisions", type=lambda s: s.split(","), default=["bf16", "nf4"])
-    parser.add_argument("--samples", type=lambda s: [int(x) for x in s.split(",")], default=[1, 4, 8])
-    parser.add_argument("--max-new-tokens", type=int, default=128)
+    parser.add_argument("--precisions", type=lambda s: [p for p in s.split(",") if p],
+                        default=["bf16", "bf16-compile", "nf4", "int4", "bf16-eager"])
+    parser.add_argument("--samples", type=lambda s: [int(x) for x in s.split(",")], default=[1, 8])
+    parser.add_argument("--max-new-tokens", type=int, default=256)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--eager-tokens", type=int, default=64, help="tokens per sample for bf16-eager (slow)")
+    parser.add_argument("--eager-repeats", type=int, default=2)
+    parser.add_argument("--no-logits", dest="logits", action="store_false", help="skip the logit comparison")
+    parser.add_argument("--no-profile", dest="profile", action="store_false", help="skip the step profile")
+    parser.add_argument("--no-lookup", dest="lookup", action="store_false", help="skip prompt lookup")
+    parser.add_argument("--lookup-requests", type=int, default=3, help="repair requests to replay")
+    parser.add_argument("--lookup-max-new-tokens", type=int, default=400)
+    parser.add_argument("--time-budget", type=float, default=330.0,
+                        help="seconds after which the remaining parts are skipped (recorded as errors)")
     parser.add_argument("--tag", default=None, help="suffix of the result files (default: the card)")
     args = parser.parse_args(argv)
     args.out = output_dir(args, "generation_speed", parser)

@@ -5,6 +5,7 @@ On the CPU the fast path runs its loop without CUDA graphs (``decode="loop"``); 
 """
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -18,7 +19,6 @@ pytest.importorskip("transformers")
 pytest.importorskip("peft")
 
 from circuit_muse.errors import ModelError  # noqa: E402
-from circuit_muse.loop.prompts import first_messages, repair_messages  # noqa: E402
 from circuit_muse.models import GenerationRequest, HFModel, Message, get_model  # noqa: E402
 from circuit_muse.models.fast_decode import (  # noqa: E402
     FastDecoder,
@@ -65,10 +65,11 @@ def req(messages=PROMPT, **kw) -> GenerationRequest:
 # ------------------------------------------------------------------ greedy parity with generate
 
 
-@pytest.mark.parametrize("name", ["qwen2", "qwen25vl", "qwen2_lora"])
+@pytest.mark.parametrize("name", ["qwen2", "qwen25vl", "qwen2_lora", "qwen_verilog_stage4_final"])
 def test_greedy_tokens_equal_generate_across_prompt_lengths_in_one_bucket(tiny, name):
-    eager = load(getattr(tiny, name), decode="eager")
-    fast = load(getattr(tiny, name), decode="loop")
+    extra = {"base_model": str(tiny.qwen25vl)} if name == "qwen_verilog_stage4_final" else {}
+    eager = load(getattr(tiny, name), decode="eager", **extra)
+    fast = load(getattr(tiny, name), decode="loop", **extra)
     slots = set()
     for messages in (PROMPT, LONGER):
         for max_new in (1, 7, 40):
@@ -238,14 +239,16 @@ def test_lookup_follows_the_copy_it_started():
     assert look.draft() == [5, 6, 42, 3]
 
 
+TRAFFIC = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "generation_speed_repair_traffic.json"
+
+
 @pytest.fixture(scope="module")
 def repair_request() -> GenerationRequest:
-    """A real round-2 prompt: the shipped nano model's round-1 answer, with feedback."""
-    first = first_messages("Design a 4-bit up/down counter with synchronous load and asynchronous reset.")
-    nano = load(model_spec(), decode="eager")
-    answer = nano.generate(GenerationRequest(first, temperature=0, max_new_tokens=160)).texts[0]
-    feedback = "Simulation mismatch at cycle 3: q expected 4'd5, got 4'd4. Load must win over counting. Fix it."
-    return GenerationRequest(repair_messages(first, answer, feedback), temperature=0, max_new_tokens=160)
+    """A real round-2 request the loop sent the shipped nano model: its round-1 answer and the engine's feedback."""
+    item = json.loads(TRAFFIC.read_text())["requests"][0]
+    messages = [Message(m["role"], m["content"]) for m in item["messages"]]
+    assert [m.role for m in messages] == ["system", "user", "assistant", "user"]
+    return GenerationRequest(messages, temperature=0, max_new_tokens=160)
 
 
 def test_prompt_lookup_keeps_greedy_output_and_saves_steps(repair_request):

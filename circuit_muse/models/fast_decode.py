@@ -26,6 +26,10 @@ How (the gpt-fast recipe, on the model's own modules and weights):
   one step checks all drafts, sampling each position from the model and keeping the drafts up to the first
   one that differs from the model's own sample, so the output distribution is unchanged. Rows advance
   together (by the smallest accepted count), so it works for several samples too.
+- ``compile_layers`` (``decode="compile"``): each layer's pieces around attention (norm, q/k/v, rope; output
+  projection, residual, norm, SiLU MLP) go through torch.compile once per shape, shared by all layers, which
+  fuses the small element-wise kernels the graph would otherwise replay; plain bf16/fp32 layers only. The
+  compile is the warm-up cost (torch's inductor cache on disk keeps it for the next process).
 - Without CUDA (or with ``use_graphs=False``) the same loop runs eagerly: that is what the CPU tests run.
 
 Seeds: the request's seed is set after any capture and before prefill, so the same request and seed give
@@ -209,6 +213,7 @@ class _Layer:
     down: Any
     act: Any
     scaling: float
+    plain: bool = False  # fused q,k,v and gate,up; bias-free o, down; SiLU: the compiled pieces apply
 
 
 class _Fused:
@@ -259,6 +264,26 @@ def _rotate_half(x: torch.Tensor) -> torch.Tensor:
 
 def _rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
     return (x * cos) + (_rotate_half(x) * sin)
+
+
+def _pre_attention(x: torch.Tensor, ln: torch.Tensor, wqkv: torch.Tensor, bqkv: torch.Tensor | None,
+                   cos: torch.Tensor, sin: torch.Tensor, eps: float, heads: int, kv_heads: int,
+                   head_dim: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Norm, fused q/k/v projection and rope of one layer (what decode="compile" hands to torch.compile)."""
+    rows, q, hidden = x.shape
+    h = F.rms_norm(x, (hidden,), ln, eps)
+    qkv = F.linear(h, wqkv, bqkv).view(rows, q, heads + 2 * kv_heads, head_dim).transpose(1, 2)
+    qk = _rope(qkv[:, : heads + kv_heads], cos, sin)
+    return qk[:, :heads], qk[:, heads:], qkv[:, heads + kv_heads:]
+
+
+def _post_attention(x: torch.Tensor, attn: torch.Tensor, wo: torch.Tensor, ln: torch.Tensor, wgu: torch.Tensor,
+                    wd: torch.Tensor, eps: float) -> torch.Tensor:
+    """Output projection, residual, norm, SiLU MLP and residual of one layer (compiled with decode="compile")."""
+    x = x + F.linear(attn, wo)
+    h = F.rms_norm(x, (x.shape[-1],), ln, eps)
+    g, u = F.linear(h, wgu).chunk(2, dim=-1)
+    return x + F.linear(F.silu(g) * u, wd)
 
 
 # ---------------------------------------------------------------------------------------------- slots
@@ -319,13 +344,14 @@ class FastOutput:
     captures: list[dict[str, Any]] = field(default_factory=list)  # graphs captured during this call
     slot: tuple[int, int] = (0, 0)
     graphs: bool = False
+    compiled: bool = False
 
 
 class FastDecoder:
     """A decode loop for one loaded model (see the module docstring). Not thread-safe: callers lock."""
 
     def __init__(self, model: Any, *, eos_ids: Sequence[int], use_graphs: bool | None = None,
-                 max_slots: int = 4) -> None:
+                 compile_layers: bool = False, max_slots: int = 4) -> None:
         self.model = model
         cfg = model.config
         if getattr(cfg, "is_encoder_decoder", False):
@@ -370,6 +396,22 @@ class FastDecoder:
         self._slots: OrderedDict[tuple[int, int], _Slot] = OrderedDict()
         self.capture_log: list[dict[str, Any]] = []
         self.graph_error: str | None = None  # why graphs were turned off, if they were
+        self.compile_error: str | None = None  # why compiled layers were turned off, if they were
+        self._pre: Any = None
+        self._post: Any = None
+        if compile_layers and self.use_graphs:
+            if all(layer.plain for layer in self.layers):
+                # One compiled graph per shape, shared by every layer (weights are arguments); our CUDA graph
+                # captures the generated kernels, so no "reduce-overhead" mode here.
+                self._pre = torch.compile(_pre_attention, dynamic=False, fullgraph=True)
+                self._post = torch.compile(_post_attention, dynamic=False, fullgraph=True)
+            else:
+                self.compile_error = "layers are not plain fused bf16/fp32 linears (LoRA or quantized)"
+                log.info("decode=compile: %s; decoding with CUDA graphs only", self.compile_error)
+
+    @property
+    def compiled(self) -> bool:
+        return self._pre is not None
 
     def _read_layer(self, i: int, layer: Any) -> _Layer:
         attn, mlp = getattr(layer, "self_attn", None), getattr(layer, "mlp", None)
@@ -387,12 +429,16 @@ class FastDecoder:
         for extra in ("q_norm", "k_norm"):
             if getattr(attn, extra, None) is not None:
                 raise FastDecodeUnsupported(f"layer {i} has {extra}")
+        qkv = _fuse([attn.q_proj, attn.k_proj, attn.v_proj])
+        gate_up = _fuse([mlp.gate_proj, mlp.up_proj])
+        plain = (qkv is not None and gate_up is not None and gate_up.bias is None
+                 and all(type(m) is torch.nn.Linear and m.bias is None for m in (attn.o_proj, mlp.down_proj))
+                 and type(mlp.act_fn).__name__ in ("SiLU", "SiLUActivation"))
         return _Layer(
-            ln1=ln1, ln1_eps=eps1, ln2=ln2, ln2_eps=eps2,
-            qkv=_fuse([attn.q_proj, attn.k_proj, attn.v_proj]),
-            q=attn.q_proj, k=attn.k_proj, v=attn.v_proj, o=attn.o_proj,
-            gate_up=_fuse([mlp.gate_proj, mlp.up_proj]),
+            ln1=ln1, ln1_eps=eps1, ln2=ln2, ln2_eps=eps2, qkv=qkv,
+            q=attn.q_proj, k=attn.k_proj, v=attn.v_proj, o=attn.o_proj, gate_up=gate_up,
             gate=mlp.gate_proj, up=mlp.up_proj, down=mlp.down_proj, act=mlp.act_fn, scaling=float(scaling),
+            plain=plain,
         )
 
     # ------------------------------------------------------------------ the model, by hand
@@ -423,7 +469,19 @@ class FastDecoder:
             blocked = arange.view(1, length) > positions.view(q, 1)
             mask = torch.zeros(q, length, dtype=x.dtype, device=x.device).masked_fill(blocked, float("-inf"))
             mask = mask.repeat(G, 1).view(1, 1, G * q, length)  # query rows are (group, position)
+        compiled = self._pre is not None and not prefill
         for layer, (kc, vc) in zip(self.layers, kv, strict=True):
+            if compiled:
+                qs, ks, vs = self._pre(x, layer.ln1, layer.qkv.weight, layer.qkv.bias, cos, sin, layer.ln1_eps,
+                                       H, Hkv, D)
+                kc.index_copy_(2, positions, ks)
+                vc.index_copy_(2, positions, vs)
+                out = F.scaled_dot_product_attention(qs.reshape(rows, Hkv, G * q, D), kc, vc, attn_mask=mask,
+                                                     scale=layer.scaling)
+                out = out.view(rows, H, q, D).transpose(1, 2).reshape(rows, q, H * D)
+                x = self._post(x, out, layer.o.weight, layer.ln2, layer.gate_up.weight, layer.down.weight,
+                               layer.ln2_eps)
+                continue
             h = F.rms_norm(x, (self.hidden,), layer.ln1, layer.ln1_eps)
             if layer.qkv is not None:
                 qkv = layer.qkv(h).view(rows, q, H + 2 * Hkv, D).transpose(1, 2)
@@ -530,8 +588,16 @@ class FastDecoder:
         stream = torch.cuda.Stream()
         stream.wait_stream(torch.cuda.current_stream())
         with torch.cuda.stream(stream):
-            for _ in range(2):  # warm up kernels and library handles outside the capture
+            try:
+                body()  # warm up kernels and library handles outside the capture (and compile, if asked)
+            except Exception as exc:  # noqa: BLE001 - torch.compile raises many kinds; plain layers still work
+                if self._pre is None:
+                    raise
+                self._pre = self._post = None
+                self.compile_error = f"{type(exc).__name__}: {str(exc)[:500]}"
+                log.warning("decode=compile: compiling the layers failed (%s); CUDA graphs only", self.compile_error)
                 body()
+            body()
         torch.cuda.current_stream().wait_stream(stream)
         graph = torch.cuda.CUDAGraph()
         with torch.cuda.graph(graph):
@@ -623,7 +689,8 @@ class FastDecoder:
             first = self._prefill(slot, prompt, sampling)
             ttft = time.perf_counter() - t0
             out = FastOutput(tokens=[[] for _ in range(rows)], finish=["length"] * rows, time_to_first_token_s=ttft,
-                             captures=captures, slot=(slot.batch, slot.length), graphs=self.use_graphs)
+                             captures=captures, slot=(slot.batch, slot.length), graphs=self.use_graphs,
+                             compiled=self.compiled)
             state = _RowState(rows, max_new_tokens, self.eos_set, on_token, out)
             state.push([first[:rows]])
             if not state.all_done:

@@ -77,8 +77,9 @@ class HFOptions:
         cache: for the ``generate`` path only: "dynamic" (transformers' default) or "static": a fixed-size KV
             cache, with which transformers compiles the decode step.
         decode: "auto" (the fast path with CUDA graphs on CUDA, transformers' generate on the CPU), "graph"
-            (the fast path; without CUDA it runs without graphs), "loop" (the fast path's loop without graphs,
-            for checks and the CPU), or "eager" (transformers' generate, no fast path).
+            (the fast path; without CUDA it runs without graphs), "compile" (as "graph", and each layer's
+            element-wise work fused by torch.compile: a longer first call per shape), "loop" (the fast path's
+            loop without graphs, for checks and the CPU), or "eager" (transformers' generate, no fast path).
         prompt_lookup: draft tokens per step for prompt-lookup decoding on the fast path; None (default) is
             8 when the conversation holds an assistant message (a repair round: the answer mostly repeats
             it) and 0 otherwise; 0 turns it off.
@@ -92,7 +93,7 @@ class HFOptions:
     attn_implementation: str | None = None
     ignore_eos: bool = False
     cache: Literal["dynamic", "static"] = "dynamic"
-    decode: Literal["auto", "graph", "loop", "eager"] = "auto"
+    decode: Literal["auto", "graph", "compile", "loop", "eager"] = "auto"
     prompt_lookup: int | None = None
 
     def __post_init__(self) -> None:
@@ -403,8 +404,8 @@ class HFModel(Model):
         cuda = str(self.device or "").startswith("cuda")
         if want == "auto":
             return "graph" if cuda else "eager"
-        if want == "graph" and cuda:
-            return "graph"
+        if want in ("graph", "compile") and cuda:
+            return want
         return "loop"
 
     def _fast_decoder(self, path: str) -> Any:
@@ -412,7 +413,8 @@ class HFModel(Model):
 
         if self._fast is None:
             try:
-                self._fast = FastDecoder(self._model, eos_ids=self._eos_ids, use_graphs=path == "graph")
+                self._fast = FastDecoder(self._model, eos_ids=self._eos_ids, use_graphs=path in ("graph", "compile"),
+                                         compile_layers=path == "compile")
             except FastDecodeUnsupported as exc:
                 self._fast_unsupported = str(exc)
                 log.info("%s decodes with transformers' generate: the fast path does not cover %s", self.spec, exc)
@@ -567,7 +569,7 @@ class HFModel(Model):
                              "decode=eager uses transformers' generate instead.") from exc
         streamer.end()
         extra = {
-            "decode": "graph" if out.graphs else "loop",
+            "decode": ("compile" if out.compiled else "graph") if out.graphs else "loop",
             "slot": list(out.slot),
             "steps": out.steps,
             "captured": out.captures,

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Runs on the device machine (GPU), from the repository root, with the wheels in .whl/ carried along:
-#   .whl/ = bitsandbytes 0.50.2, peft 0.21.2, pyslang 12.1.0 (only the engine needs it; the models code imports without it), pytest 9.2.0 + deps.
-# 1. the nf4 GPU tests of the hf backend (tests/test_models_gpu.py), 2. benchmarks/generation_speed.py.
+#   .whl/ = bitsandbytes 0.50.2 repacked with only its CPU and CUDA 13.0 libraries (3.6 MB instead of 43 MB; the
+#   machine has torch 2.11+cu130, peft and pytest already). Build it here with:
+#     pip download --no-deps --only-binary=:all: --python-version 3.12 --platform manylinux_2_24_x86_64 -d /tmp/bnb bitsandbytes==0.50.2
+#     and drop bitsandbytes/libbitsandbytes_{cuda1[12]*,cuda132,rocm*,xpu*}.so and their RECORD lines.
+# 1. the GPU tests of the hf backend (nf4, and the fast decode path against transformers' generate),
+# 2. benchmarks/generation_speed.py (arguments are passed on).
 # Results go to $OUT (the device tool brings them back); copy them into benchmarks/results/.
 set -uo pipefail
 OUT=${OUT:-/tmp/circuit_muse_out}
@@ -12,14 +16,16 @@ python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upg
 export PYTHONPATH=/tmp/site
 {
   nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.memory --format=csv
-  df -h /tmp | tail -1
-  python3 -c "import torch, transformers, peft, bitsandbytes, huggingface_hub as h; print('torch', torch.__version__,
+  python3 -c "import torch, transformers, peft, bitsandbytes; print('torch', torch.__version__,
 'transformers', transformers.__version__, 'peft', peft.__version__, 'bitsandbytes', bitsandbytes.__version__,
-'hub', h.__version__, 'gpu', torch.cuda.get_device_name(0))"
+'gpu', torch.cuda.get_device_name(0))"
 } 2>&1 | tee "$OUT/env.txt"
-[ -n "${SKIP_TESTS:-}" ] || CIRCUIT_MUSE_GPU_TESTS=1 timeout "${TEST_TIMEOUT:-180}" python3 -m pytest tests/test_models_gpu.py -v -p no:cacheprovider -rA \
+[ -n "${SKIP_TESTS:-}" ] || CIRCUIT_MUSE_GPU_TESTS=1 timeout "${TEST_TIMEOUT:-200}" python3 -m pytest \
+  ${GPU_TESTS:-tests/test_models_gpu.py tests/test_fast_decode_gpu.py} -v -p no:cacheprovider -rA \
   -W ignore::FutureWarning 2>&1 | tee "$OUT/pytest_gpu.txt"
 echo "pytest exit: ${PIPESTATUS[0]}" | tee -a "$OUT/pytest_gpu.txt"
-timeout "${BENCH_TIMEOUT:-390}" python3 benchmarks/generation_speed.py --out "$OUT" "$@" 2>&1 \
-  | grep -v "Loading weights\|Writing model" | tee "$OUT/generation_speed.log"
-echo "benchmark exit: ${PIPESTATUS[0]}" | tee -a "$OUT/generation_speed.log"
+[ -n "${SKIP_BENCH:-}" ] || {
+  timeout "${BENCH_TIMEOUT:-390}" python3 benchmarks/generation_speed.py --out "$OUT" "$@" 2>&1 \
+    | grep -v "Loading weights\|Writing model" | tee "$OUT/generation_speed.log"
+  echo "benchmark exit: ${PIPESTATUS[0]}" | tee -a "$OUT/generation_speed.log"
+}
