@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -273,3 +274,39 @@ def test_an_uploaded_bench_cannot_hide_code_in_a_preprocessor_corner() -> None:
              '  initial begin $display("CM_RESULT pass=1 fail=0"); $finish; end\nendmodule\n')
     with pytest.raises(TestbenchError, match="line 3: a string literal contains a backtick"):
         screen_bench(bench)
+
+
+# ---------------------------------------------------------------------------------------------------
+# A port merges the nets on both sides. VE_BENCH feeds the stimulus to the reference and the design over
+# shared wires, so a design that drives its own input (or declares it an output) pins the reference too.
+
+SHARED_NET_FORGERS = {
+    "supply-on-input": "module TopModule(input clk, input a, output y);\n  assign (supply1, supply0) a = 1'b0;\n"
+                       "  assign y = 1'b0;\nendmodule\n",
+    "child-drives-input": "module cm_pin(output o);\n  assign (supply1, supply0) o = 1'b0;\nendmodule\n"
+                          "module TopModule(input clk, input a, output y);\n  cm_pin p(.o(a));\n  assign y = 1'b0;\n"
+                          "endmodule\n",
+    "inout": "module TopModule(input clk, inout a, output y);\n  assign (supply1, supply0) a = 1'b0;\n"
+             "  assign y = 1'b0;\nendmodule\n",
+    "declared-output": "module TopModule(input clk, output a, output y);\n  assign (supply1, supply0) a = 1'b0;\n"
+                       "  assign y = 1'b0;\nendmodule\n",
+}
+
+
+@pytest.mark.parametrize("simulator", ["icarus", "verilator"])
+def test_a_design_cannot_drive_the_nets_it_shares_with_the_bench(simulator: str, tmp_path: Path) -> None:
+    """Even as a scoring run judges (continue_on_fail, lint and synth findings only reported beside)."""
+    from circuit_muse.bench.verdict import judge
+    from circuit_muse.bench.verifying import scoring_options
+
+    ports = {"clk": "input", "a": "input", "y": "output"}  # what a benchmark problem's reference declares
+    bench = VerilogTestbench(VE_BENCH, name="tb.sv", top="tb", support=[("ref.sv", VE_REF)], ports=ports)
+    honest = VE_REF.replace("RefModule", "TopModule")
+    opts = replace(scoring_options(), simulator=simulator, keep_vcd_dir=str(tmp_path / "w"))
+    reports = cm.verify_many([(honest, bench)] + [(d, bench) for d in SHARED_NET_FORGERS.values()],
+                             top="TopModule", options=opts, use_cache=False)
+    assert judge(reports[0]).passed, [d.message for d in reports[0].diagnostics][:3]
+    for name, rep in zip(SHARED_NET_FORGERS, reports[1:], strict=True):
+        verdict = judge(rep)
+        assert not verdict.passed, name
+        assert verdict.category in ("unsafe", "interface"), (name, verdict)

@@ -15,7 +15,13 @@ import re
 from ..engine.diagnostics import parse_iverilog
 from ..report import Category, Diagnostic, Severity, SimulationDetail
 from ..testbench.base import IcarusBench, SimContext, SimOutcome, Testbench
-from ..testbench.verilog_tb import VerilogTestbench, _compile_failure, icarus_compile_args, run_image
+from ..testbench.verilog_tb import (
+    VerilogTestbench,
+    _compile_failure,
+    icarus_compile_args,
+    port_direction_mismatch,
+    run_image,
+)
 from ..tools.invoke import run_tool
 from ._text import instantiates, module_names
 from .problem import Problem
@@ -28,10 +34,22 @@ X_MARK = "CM_X_SAMPLES"
 X_TOOL = "rtllm-x-monitor"
 
 
+def reference_ports(problem: Problem) -> dict[str, str]:
+    """Port name -> direction of the benchmark's reference top (trusted text): what its bench expects."""
+    from ..engine.elaborate import elaborate
+
+    try:
+        mod = elaborate(problem.reference, top=problem.top).module(problem.top)
+    except Exception:  # noqa: BLE001 - a reference pyslang cannot read: no expectation, the bench decides
+        return {}
+    return {p.name: p.direction for p in mod.ports} if mod is not None else {}
+
+
 def build_testbench(problem: Problem) -> Testbench:
     d = problem.data
     if problem.kind == "verilog-eval":
-        return VerilogTestbench(d["test"], name=d["test_name"], top=d["tb_top"], support=[tuple(s) for s in d["support"]])
+        return VerilogTestbench(d["test"], name=d["test_name"], top=d["tb_top"], support=[tuple(s) for s in d["support"]],
+                                ports=reference_ports(problem))
     if problem.kind == "rtllm":
         return RtllmTestbench(d["bench"], data_files=[tuple(f) for f in d["data_files"]],
                               dut=d.get("dut_instance"), inputs=d.get("inputs", []), outputs=d.get("outputs", []))
@@ -85,17 +103,26 @@ class RtllmTestbench(Testbench):
                 f"if ((^{{{outs}}}) === 1'bx) cm_x_samples = cm_x_samples + 1; end\n"
                 f'final $display("{nonce} {X_MARK} %0d %0d", cm_x_samples, cm_samples);\n')
 
-    def prepare_icarus(self, ctx: SimContext) -> IcarusBench:
+    def prepare_icarus(self, ctx: SimContext) -> IcarusBench | None:
+        if port_direction_mismatch(ctx, self._expected_ports(), self.kind) is not None:
+            return None  # run() reports it
         (ctx.workdir / "cm_rtllm_tb.v").write_text(self._tagged(ctx.nonce))
         for name, body in self.data_files:
             if "/" not in name and not name.startswith("."):
                 (ctx.workdir / name).write_text(body)
         return IcarusBench([ctx.design_file, "cm_rtllm_tb.v"], self.top)
 
+    def _expected_ports(self) -> dict[str, str]:
+        return {**{n: "input" for n in self.inputs}, **{n: "output" for n in self.outputs}}
+
     def run(self, ctx: SimContext) -> SimOutcome:
         opts = ctx.options
         detail = SimulationDetail(testbench_kind=self.kind, simulator="icarus")
+        refused = port_direction_mismatch(ctx, self._expected_ports(), self.kind)
+        if refused is not None:
+            return refused
         bench = self.prepare_icarus(ctx)
+        assert bench is not None
         if not (ctx.prebuilt and (ctx.workdir / ctx.prebuilt).exists()):
             comp = run_tool("iverilog", [*icarus_compile_args(bench.top, "sim.vvp"), *bench.files], cwd=ctx.workdir,
                             limits=opts.tool_limits)

@@ -91,7 +91,9 @@ def elaborate(source: str, *, top: str | None = None, params: dict[str, int] | N
               filename: str = DESIGN_FILE) -> Elaboration:
     """Compile source with pyslang; `top` picks the top module, `params` override its parameters."""
     sm = pyslang.SourceManager()
-    tree = syntax.SyntaxTree.fromText(source, sm, filename, "", _preprocessor_bag())
+    # Always a compilation unit (fromText would hand back a lone module without the end-of-file token, and
+    # with it the directives that follow the last module, so the screen would never see them).
+    tree = syntax.SyntaxTree.fromFileInMemory(source, sm, filename, "", _preprocessor_bag())
     declared = [m for m in _declared_modules(tree)]
     if top is None:
         top = _guess_top(tree, declared)

@@ -202,8 +202,11 @@ def _static_and_dynamic(run: _Run, src: str, top: str | None, contract: Contract
     if run.stopped or not top:
         return
     with sandbox.workdir(prefix="cm-verify-") as work:
-        # The design's macros end with the design: a bench compiled after it in the same call sees none.
+        # The design's macros and net-type default end with the design: a bench compiled after it in the same
+        # call sees none of them.
         trailer = "".join(f"\n`undef {name}" for name in macros_left_defined(elab.tree, elab.source_manager))
+        if "`default_nettype" in src:
+            trailer += "\n`default_nettype wire"
         (work / DESIGN_FILE).write_text(src + (trailer + "\n" if trailer else ""))
         ctx = SimContext(workdir=work, design_file=DESIGN_FILE, top=top, module=elab.module(top),
                          options=opts, nonce="CMV" + secrets.token_hex(12))

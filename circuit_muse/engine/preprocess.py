@@ -375,6 +375,10 @@ def directive_screen(tree: Any, sm: Any, source: str) -> list[Diagnostic]:
                 if name not in defined:
                     out.append(_diag(f"`{name} is not a macro the design defines (tool macros and directives such "
                                      "as `systemc_header are not allowed)", d.line, "macro-foreign", source))
+            elif kind == sk.DefaultNetTypeDirective and node.netType.valueText not in ("wire", "none"):
+                out.append(_diag(f"`default_nettype {node.netType.valueText}: implicit nets and ports of that type "
+                                 "drive or re-resolve the nets they join (the testbench's too); use wire or none",
+                                 d.line, "default-nettype", source))
             elif kind == sk.IncludeDirective:
                 out.append(_diag("`include is not allowed in a design: inline the code instead", d.line, "include",
                                  source))

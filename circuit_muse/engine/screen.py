@@ -168,6 +168,7 @@ def screen(elab: Elaboration, *, limits: ScreenLimits = _DEFAULT_LIMITS,
                              elab.line_of(node.sourceRange.start), "loop-bound", source))
 
     elab.tree.root.visit(visit)
+    out += _shared_net_problems(elab)
     for d in elab.diagnostics:
         if d.code in ("CouldNotResolveHierarchicalPath", "UnknownHierarchicalName", "HierarchicalFromPackage"):
             out.append(_diag(f"{d.message}: a hierarchical name that does not resolve inside the design could "
@@ -302,6 +303,72 @@ def name_problems(elab: Elaboration) -> list[Diagnostic]:
         for pname in [*mod.params, *mod.localparams]:
             if not is_plain_identifier(pname):
                 bad("parameter name", pname, mod.line)
+    return out
+
+
+# Net types an input port may have: plain wires. The others drive or re-resolve the net they are part of
+# (supply0/1 drive it, tri0/tri1 pull it, wand/wor/triand/trior change how its drivers combine).
+_PLAIN_NET_TYPES = frozenset({"wire", "tri", "uwire"})
+
+
+def _shared_net_problems(elab: Elaboration) -> list[Diagnostic]:
+    """Ways a design could drive the nets it shares with the testbench through its input ports.
+
+    A simulator merges the nets on both sides of a port, so anything a module drives onto its own input
+    (an assign, a child's output connected to it, a gate or pull primitive, a tran switch) also drives the
+    bench's net, which feeds the reference model too: a design tied to 0 that forces its inputs to 0 (or
+    to X, which VerilogEval's bench counts as a match) passes. Checked on pyslang's elaborated design: no
+    assignment of any kind targets an input port, no inout ports, input ports are plain wires or variables.
+    """
+    out: list[Diagnostic] = []
+    inputs: set[str] = set()
+    ports: list[Any] = []
+
+    def flag(message: str, location: Any) -> None:
+        line = elab.line_of(location) if location is not None else None
+        if not any(d.line == line and d.message == message for d in out):
+            out.append(_diag(message, line, "drives-input", elab.source))
+
+    def collect(node: Any) -> bool:
+        if type(node).__name__ == "PortSymbol":
+            ports.append(node)
+        return True
+
+    elab.compilation.getRoot().visit(collect)
+    for port in ports:
+        direction = str(port.direction).split(".")[-1]
+        internal = port.internalSymbol
+        if direction == "InOut":
+            flag(f"port '{port.name}' is inout: a design may not drive the nets it shares with the testbench; "
+                 "use separate input and output ports", port.location)
+        elif direction == "In" and internal is not None:
+            inputs.add(str(internal.hierarchicalPath))
+            net_type = getattr(getattr(internal, "netType", None), "name", None)
+            if net_type is not None and str(net_type) not in _PLAIN_NET_TYPES:
+                flag(f"input port '{port.name}' is a {net_type} net, which drives or re-resolves the testbench's "
+                     "net it is connected to; declare it a plain wire (check `default_nettype)", port.location)
+
+    def targets(expr: Any) -> list[Any]:
+        found: list[Any] = []
+
+        def named(n: Any) -> bool:
+            if type(n).__name__ == "NamedValueExpression":
+                found.append(n)
+            return True
+
+        expr.visit(named)
+        return found
+
+    def drivers(node: Any) -> bool:
+        if type(node).__name__ == "AssignmentExpression":
+            for ref in targets(node.left):
+                if str(ref.symbol.hierarchicalPath) in inputs:
+                    flag(f"the design drives its input port '{ref.symbol.name}' (an assign, a connection to an "
+                         "output, a gate, pull or switch primitive): that drives the testbench's net too; "
+                         "drive an internal signal instead", ref.sourceRange.start)
+        return True
+
+    elab.compilation.getRoot().visit(drivers)
     return out
 
 

@@ -55,13 +55,16 @@ class VerilogTestbench(Testbench):
 
     Understood result lines: VerilogEval's `Mismatches: N in M samples`, or circuit_muse's
     `CM_RESULT pass=P fail=F` (with optional `CM_MISMATCH cycle=.. signal=.. exp=.. got=..` lines).
-    `support` holds trusted extra sources (e.g. VerilogEval's RefModule).
+    `support` holds trusted extra sources (e.g. VerilogEval's RefModule). `ports` (name -> "input"/"output")
+    are the directions the bench drives and reads the design's ports with: a design that declares a port
+    the bench drives as an output would drive the bench's net (VerilogEval shares it with the reference),
+    so it is refused with an interface failure.
     """
 
     kind = "verilog"
 
     def __init__(self, text: str, *, name: str = "tb.sv", top: str | None = None,
-                 support: list[tuple[str, str]] | None = None) -> None:
+                 support: list[tuple[str, str]] | None = None, ports: dict[str, str] | None = None) -> None:
         if _VE_MARK not in text and _CM_MARK not in text:
             raise TestbenchError(f"{name} prints no result line: a self-checking testbench must "
                                  "$display(\"Mismatches: %0d in %0d samples\", ...) (VerilogEval style) or "
@@ -70,14 +73,18 @@ class VerilogTestbench(Testbench):
         self.name = name if name.endswith((".v", ".sv")) else name + ".sv"
         self.top = top or _guess_tb_top(text)
         self.support = list(support or [])
+        self.ports = dict(ports or {})
 
     def fingerprint(self) -> str:
-        return self._hash(self.kind, self.text, self.top or "", *[a + b for a, b in self.support])
+        return self._hash(self.kind, self.text, self.top or "", *[a + b for a, b in self.support],
+                          *[f"{k}:{v}" for k, v in sorted(self.ports.items())])
 
     def describe(self) -> str:
         return f"self-checking Verilog testbench {self.name}"
 
-    def prepare_icarus(self, ctx: SimContext) -> IcarusBench:
+    def prepare_icarus(self, ctx: SimContext) -> IcarusBench | None:
+        if port_direction_mismatch(ctx, self.ports, self.kind) is not None:
+            return None  # run() reports it
         tagged = self.text.replace(_VE_MARK, f'"{ctx.nonce} Mismatches:').replace(_CM_MARK, f'"{ctx.nonce} CM_RESULT')
         tb_file = "cm_tb_" + self.name
         (ctx.workdir / tb_file).write_text(tagged)
@@ -88,8 +95,30 @@ class VerilogTestbench(Testbench):
         return IcarusBench(files, self.top)
 
     def run(self, ctx: SimContext) -> SimOutcome:
+        refused = port_direction_mismatch(ctx, self.ports, self.kind)
+        if refused is not None:
+            return refused
         bench = self.prepare_icarus(ctx)
+        assert bench is not None
         return run_bench(ctx, bench.files, bench.top, kind=self.kind)
+
+
+def port_direction_mismatch(ctx: SimContext, expected: dict[str, str], kind: str) -> SimOutcome | None:
+    """An INTERFACE failure when a design port the bench connects has another direction than the bench expects.
+
+    Ports merge the nets on both sides: an "input" declared as an output drives the bench's net, which a
+    VerilogEval bench also feeds to the reference model, so a design tied to 0 could pin the reference too.
+    """
+    if not expected or ctx.module is None:
+        return None
+    wrong = [f"{p.name} is {p.direction}, the testbench drives/reads it as {expected[p.name]}"
+             for p in ctx.module.ports if p.name in expected and p.direction != expected[p.name]]
+    if not wrong:
+        return None
+    detail = SimulationDetail(testbench_kind=kind, simulator=ctx.options.simulator)
+    return SimOutcome(False, Category.INTERFACE, detail, [Diagnostic(
+        severity=Severity.ERROR, tool="testbench", category=Category.INTERFACE,
+        message="port directions differ from what the testbench expects: " + "; ".join(wrong[:4]))])
 
 
 def _guess_tb_top(text: str) -> str | None:

@@ -1,0 +1,5 @@
+// expect: unsafe line=5
+module top(input clk, input a, output y);
+  assign y = a;
+endmodule
+`include "/etc/hostname" // endmodule

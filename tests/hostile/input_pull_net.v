@@ -1,0 +1,4 @@
+// expect: unsafe line=2
+module top(input clk, input tri0 a, output y);
+  assign y = a;
+endmodule
