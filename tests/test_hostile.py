@@ -310,3 +310,22 @@ def test_a_design_cannot_drive_the_nets_it_shares_with_the_bench(simulator: str,
         verdict = judge(rep)
         assert not verdict.passed, name
         assert verdict.category in ("unsafe", "interface"), (name, verdict)
+
+
+@pytest.mark.parametrize("design", [
+    # a child's output port named like the parent's input, driving an internal wire
+    "module sub(input clk, output a);\n  assign a = clk;\nendmodule\nmodule top(input clk, input a, output y);\n"
+    "  wire w;\n  sub s(.clk(clk), .a(w));\n  assign y = a ^ w;\nendmodule\n",
+    # modules nobody instantiates that drive ports of the same names as the top's inputs
+    "module top(input clk, input a, output y);\n  assign y = a;\nendmodule\nmodule spare1(output a);\n  assign a = 1'b0;\n"
+    "endmodule\nmodule spare2(input clk, output reg a);\n  always @(posedge clk) a <= 1'b1;\nendmodule\n",
+    # inputs only read: by a gate's input terminal and a child's input; a pull on an internal net
+    "module inv(input i, output o);\n  assign o = ~i;\nendmodule\nmodule top(input clk, input a, output y);\n"
+    "  wire n, w;\n  pullup (w);\n  not g(n, a);\n  inv u(.i(a), .o());\n  assign y = n ^ w;\nendmodule\n",
+])
+def test_reading_inputs_and_driving_internal_nets_is_not_refused(design: str) -> None:
+    from circuit_muse.engine.elaborate import elaborate
+    from circuit_muse.engine.screen import screen
+
+    problems = screen(elaborate(design, top="top"))
+    assert not [d.message for d in problems if d.code == "drives-input"]

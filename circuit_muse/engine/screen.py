@@ -321,8 +321,12 @@ def _shared_net_problems(elab: Elaboration) -> list[Diagnostic]:
     assignment of any kind targets an input port, no inout ports, input ports are plain wires or variables.
     """
     out: list[Diagnostic] = []
-    inputs: set[str] = set()
+    inputs: set[tuple[str, int]] = set()
     ports: list[Any] = []
+
+    def key(sym: Any) -> tuple[str, int]:
+        # the path tells instances apart; the location tells apart modules nobody instantiates ('.a')
+        return str(sym.hierarchicalPath), int(sym.location.offset)
 
     def flag(message: str, location: Any) -> None:
         line = elab.line_of(location) if location is not None else None
@@ -342,7 +346,7 @@ def _shared_net_problems(elab: Elaboration) -> list[Diagnostic]:
             flag(f"port '{port.name}' is inout: a design may not drive the nets it shares with the testbench; "
                  "use separate input and output ports", port.location)
         elif direction == "In" and internal is not None:
-            inputs.add(str(internal.hierarchicalPath))
+            inputs.add(key(internal))
             net_type = getattr(getattr(internal, "netType", None), "name", None)
             if net_type is not None and str(net_type) not in _PLAIN_NET_TYPES:
                 flag(f"input port '{port.name}' is a {net_type} net, which drives or re-resolves the testbench's "
@@ -362,7 +366,7 @@ def _shared_net_problems(elab: Elaboration) -> list[Diagnostic]:
     def drivers(node: Any) -> bool:
         if type(node).__name__ == "AssignmentExpression":
             for ref in targets(node.left):
-                if str(ref.symbol.hierarchicalPath) in inputs:
+                if key(ref.symbol) in inputs:
                     flag(f"the design drives its input port '{ref.symbol.name}' (an assign, a connection to an "
                          "output, a gate, pull or switch primitive): that drives the testbench's net too; "
                          "drive an internal signal instead", ref.sourceRange.start)
