@@ -192,7 +192,8 @@ _LEXICAL = re.compile(r"""
   | (?P<define>`define\b)
   | (?P<newline>\n)
 """, re.S | re.X)
-_PLAIN_ESCAPED = re.compile(r"\\[A-Za-z0-9_$.:;<>=+\-!@#%^&|~?']+")
+# No leading $: Icarus compiles `\$fopen (...)` as the system task, the screen sees a user identifier.
+_PLAIN_ESCAPED = re.compile(r"\\[A-Za-z0-9_.:;<>=+\-!@#%^&|~?'][A-Za-z0-9_$.:;<>=+\-!@#%^&|~?']*")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)")
 
 
@@ -200,9 +201,10 @@ def lexical_screen(source: str) -> list[Diagnostic]:
     """Corners of the lexer where some tool's preprocessor reads the text differently from pyslang.
 
     Checked on the raw text, disabled `ifdef branches included (tools skip those with their own lexer
-    too): escaped identifiers may not hold " ` \\ / * ( ) [ ] { } or a comma, strings must be single-line, without
-    a backtick and not triple-quoted, a comment inside a `define may not span lines or end in a
-    backslash, and control characters other than tab and newline are refused.
+    too): escaped identifiers may not hold " ` \\ / * ( ) [ ] { } or a comma nor start with $ (Icarus takes
+    `\\$fopen` for the system task), strings must be single-line, without a backtick and not triple-quoted,
+    a comment inside a `define may not span lines or end in a backslash, and control characters other than
+    tab and newline are refused.
     """
     out: list[Diagnostic] = []
 
@@ -241,9 +243,9 @@ def lexical_screen(source: str) -> list[Diagnostic]:
             bad(m.start(), "open-string", "a string literal is not closed on its line (strings may not span "
                 "lines: tools disagree on continued strings)")
         elif kind == "escaped" and not _PLAIN_ESCAPED.fullmatch(text):
-            bad(m.start(), "escaped-identifier", f"the escaped identifier {text[:40]!r} holds a quote, slash, "
-                "star, backslash, backtick, bracket, brace, parenthesis or comma: tool preprocessors read those as "
-                "strings, comments, macros or macro-argument separators; use a plain name")
+            bad(m.start(), "escaped-identifier", f"the escaped identifier {text[:40]!r} starts with $ or holds a "
+                "quote, slash, star, backslash, backtick, bracket, brace, parenthesis or comma: tools read those as "
+                "system tasks, strings, comments, macros or macro-argument separators; use a plain name")
         elif kind == "define":
             in_define = True
         elif kind == "newline":
