@@ -234,7 +234,11 @@ def _static_and_dynamic(run: _Run, src: str, top: str | None, contract: Contract
                                    duration_s=time.monotonic() - t, diagnostics=diags, info=info))
             if run.stopped:
                 return
-        # 6. simulate
+        # 6. simulate: design code runs only if the design stood alone in pyslang (continue_on_fail or not): a
+        # name pyslang could not resolve is one a simulator may resolve upward, into the bench
+        parse = next((s for s in run.stages if s.name == "parse"), None)
+        if parse is not None and not parse.passed:
+            return
         if "simulate" in opts.stages and tb is not None:
             t = time.monotonic()
             outcome = tb.run(ctx)
