@@ -331,12 +331,19 @@ def test_reading_inputs_and_driving_internal_nets_is_not_refused(design: str) ->
     assert not [d.message for d in problems if d.code == "drives-input"]
 
 
-def test_a_design_that_does_not_stand_alone_is_never_simulated() -> None:
+def test_a_design_that_does_not_stand_alone_is_never_simulated(monkeypatch: pytest.MonkeyPatch) -> None:
     """A name pyslang cannot resolve in the design alone, a simulator resolves upward: this design called the
-    reference bench's own `check` task 100000 times (samples 200 -> 100400). Even with continue_on_fail the
-    design is linted and synthesised for feedback, but never run."""
+    reference bench's own `check` task 100000 times (samples 200 -> 100400). The screen refuses a call to
+    anything the design does not define; behind it (screen bypassed here, in-process), the pipeline still
+    lints and synthesises a design that did not stand alone, with continue_on_fail, but never runs it."""
+    from circuit_muse.engine import pipeline
+
     upcall = "module top(input clk, input a, output y);\n  assign y = 1'b0;\n" \
              "  initial repeat (100000) begin #0 check; end\nendmodule\n"
     rep = cm.verify(upcall, testbench=ReferenceTestbench(REF), options={"continue_on_fail": True}, use_cache=False)
+    assert rep.category is cm.Category.UNSAFE and "'check' is not defined" in rep.diagnostics[0].message
+    monkeypatch.setattr(pipeline, "screen", lambda *a, **k: [])
+    rep = pipeline.run_pipeline(upcall, testbench=ReferenceTestbench(REF),
+                                options=cm.VerifyOptions(continue_on_fail=True, keep_vcd_dir=None))
     assert rep.category is cm.Category.UNDECLARED
     assert rep.stage("simulate") is None and rep.stage("lint") is not None

@@ -131,6 +131,13 @@ def screen(elab: Elaboration, *, limits: ScreenLimits = _DEFAULT_LIMITS,
     out = directive_screen(elab.tree, elab.source_manager, source)
     params = _param_values(elab)
     declared = _DeclaredNames()
+    subroutines, labels = _subroutines_and_labels(elab.tree.root)
+
+    def undeclared_call(name: str, node: Any, what: str, known: set[str]) -> None:
+        if name not in known:
+            out.append(_diag(f"{what} '{name}' is not defined in the design: a simulator looks such a name up in "
+                             "the modules above, into the testbench; define it or remove the call",
+                             elab.line_of(node.sourceRange.start), "undeclared-call", source))
 
     def visit(node: Any) -> bool:
         if isinstance(node, parsing.Token):
@@ -148,6 +155,12 @@ def screen(elab: Elaboration, *, limits: ScreenLimits = _DEFAULT_LIMITS,
             _check_loop(node)
         elif kind in _FORBIDDEN_SYNTAX:
             out.append(_diag(_FORBIDDEN_SYNTAX[kind], elab.line_of(node.sourceRange.start), kind, source))
+        elif kind == "InvocationExpression" and _kind(node.left) == "IdentifierName":
+            undeclared_call(str(node.left.identifier.valueText), node, "the task or function", subroutines)
+        elif kind == "ExpressionStatement" and _kind(node.expr) == "IdentifierName":
+            undeclared_call(str(node.expr.identifier.valueText), node, "the task", subroutines)
+        elif kind == "DisableStatement" and _kind(node.name) == "IdentifierName":
+            undeclared_call(str(node.name.identifier.valueText), node, "the block or task", subroutines | labels)
         elif kind == "ScopedName" and _kind(node.parent) != "ScopedName":
             problem = _hierarchical_problem(node, declared)
             if problem:
@@ -192,6 +205,33 @@ def _kind(node: Any) -> str:
     if name is None:
         name = _KIND_NAMES[k] = str(k).split(".")[-1]
     return name
+
+
+def _subroutines_and_labels(root: Any) -> tuple[set[str], set[str]]:
+    """Names of the tasks and functions the design declares, and of its labelled blocks.
+
+    Checked on the syntax, not the elaboration: code under a generate branch that is dead with the default
+    parameters (pyslang does not elaborate it) may be live with the bench's.
+    """
+    subroutines: set[str] = set()
+    labels: set[str] = set()
+
+    def visit(node: Any) -> bool:
+        if isinstance(node, parsing.Token):
+            return True
+        kind = _kind(node)
+        if kind in ("FunctionDeclaration", "TaskDeclaration"):
+            name = getattr(getattr(node, "prototype", None), "name", None)
+            if name is not None:
+                subroutines.add(str(name).strip().split("::")[-1].split(".")[-1])
+        elif kind in _SCOPES:
+            label = _scope_label(node)
+            if label:
+                labels.add(label)
+        return True
+
+    root.visit(visit)
+    return subroutines, labels
 
 
 def _scope_label(node: Any) -> str | None:
