@@ -319,6 +319,10 @@ def test_a_design_cannot_drive_the_nets_it_shares_with_the_bench(simulator: str,
     # modules nobody instantiates that drive ports of the same names as the top's inputs
     "module top(input clk, input a, output y);\n  assign y = a;\nendmodule\nmodule spare1(output a);\n  assign a = 1'b0;\n"
     "endmodule\nmodule spare2(input clk, output reg a);\n  always @(posedge clk) a <= 1'b1;\nendmodule\n",
+    # inputs used as indices and parts of left-hand sides that write something else
+    "module top(input clk, input [3:0] a, output reg [7:0] y);\n  reg [7:0] mem [0:15];\n  reg [7:0] v;\n"
+    "  always @(posedge clk) begin mem[a] <= v; v[a[2:0]] <= 1'b1; v[a[1:0] +: 2] <= 2'b0; {y[a[2:0]]} <= 1'b0; end\n"
+    "endmodule\n",
     # inputs only read: by a gate's input terminal and a child's input; a pull on an internal net
     "module inv(input i, output o);\n  assign o = ~i;\nendmodule\nmodule top(input clk, input a, output y);\n"
     "  wire n, w;\n  pullup (w);\n  not g(n, a);\n  inv u(.i(a), .o());\n  assign y = n ^ w;\nendmodule\n",

@@ -393,10 +393,22 @@ def _shared_net_problems(elab: Elaboration) -> list[Diagnostic]:
                      "net it is connected to; declare it a plain wire (check `default_nettype)", port.location)
 
     def targets(expr: Any) -> list[Any]:
-        found: list[Any] = []
+        """The values an assignment's left-hand side writes (`mem` in `mem[addr]`, never the index)."""
+        kind = type(expr).__name__
+        if kind in ("NamedValueExpression", "HierarchicalValueExpression"):
+            return [expr]
+        if kind in ("ElementSelectExpression", "RangeSelectExpression", "MemberAccessExpression"):
+            return targets(expr.value)
+        if kind in ("ConcatenationExpression", "StreamingConcatenationExpression"):
+            return [t for op in expr.operands for t in targets(getattr(op, "operand", op))]
+        if kind == "ConversionExpression":
+            return targets(expr.operand)
+        if kind == "AssignmentExpression":
+            return targets(expr.left)
+        found: list[Any] = []  # anything else: every name in it, to be safe
 
         def named(n: Any) -> bool:
-            if type(n).__name__ == "NamedValueExpression":
+            if type(n).__name__ in ("NamedValueExpression", "HierarchicalValueExpression"):
                 found.append(n)
             return True
 
