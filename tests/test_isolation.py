@@ -235,3 +235,19 @@ def test_a_runtime_under_the_private_tmp_is_bound_back(monkeypatch: pytest.Monke
     finally:
         sandbox._runtime_in_hidden_roots.cache_clear()
     assert res.returncode == 0 and res.stdout.strip() == "ok", res.output
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="uid leases are for root callers")
+def test_uid_leases_are_exclusive_and_rest_after_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two live leases never share a uid; a released uid, or one whose holder died holding it, rests before
+    it is handed out again (its pid namespace may still be tearing down)."""
+    monkeypatch.setenv(sandbox.UIDS_ENV, f"{1_900_200_000 + secrets.randbelow(1000) * 2}:2")
+    monkeypatch.setattr(sandbox, "_UID_COOLDOWN_S", 0.5)
+    first, second = sandbox.acquire_uid(), sandbox.acquire_uid()
+    assert first.uid != second.uid
+    sandbox.release_uid(first)
+    os.close(second.fd)  # its holder dies without releasing it
+    start = time.monotonic()
+    third = sandbox.acquire_uid()
+    assert time.monotonic() - start >= 0.3  # both uids were resting
+    sandbox.release_uid(third)

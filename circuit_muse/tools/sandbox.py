@@ -216,7 +216,8 @@ def _uid_lock_dir() -> Path:
 def acquire_uid() -> UidLease:
     """A uid no other live run on this host holds (across processes: an flock per uid), for one run.
 
-    A uid released less than a few seconds ago is skipped: its processes may still be dying.
+    A uid released less than a few seconds ago is skipped: its processes may still be dying. So is one whose
+    holder died holding it (the lock went with the process, the "held" stamp stayed): it rests from then on.
     """
     base, count = _uid_range()
     lock_dir = _uid_lock_dir()
@@ -230,26 +231,35 @@ def acquire_uid() -> UidLease:
             except BlockingIOError:
                 os.close(fd)
                 continue
-            released = os.pread(fd, 32, 0).decode(errors="replace").strip()
+            state = os.pread(fd, 64, 0).decode(errors="replace").split()
+            if state[:1] == ["held"]:  # its holder died without releasing it: its processes may be dying now
+                _stamp(fd, "free")
+                os.close(fd)
+                continue
             try:
-                recent = time.time() - float(released) < _UID_COOLDOWN_S
-            except ValueError:
+                recent = state[:1] == ["free"] and time.time() - float(state[1]) < _UID_COOLDOWN_S
+            except (IndexError, ValueError):
                 recent = False
             if recent:
                 os.close(fd)
                 continue
+            _stamp(fd, "held")
             return UidLease(uid, fd)
         time.sleep(0.05 * (attempt + 1))
     raise ToolError(f"every sandbox uid in {UIDS_ENV} ({base}:{count}) is in use; widen the range")
 
 
-def release_uid(lease: UidLease) -> None:
-    """Give a uid back, stamping the time so the next holder waits out the cooldown."""
+def _stamp(fd: int, state: str) -> None:
     try:
-        os.ftruncate(lease.fd, 0)
-        os.pwrite(lease.fd, f"{time.time():.3f}".encode(), 0)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{state} {time.time():.3f}".encode(), 0)
     except OSError:
         pass
+
+
+def release_uid(lease: UidLease) -> None:
+    """Give a uid back, stamping the time so the next holder waits out the cooldown."""
+    _stamp(lease.fd, "free")
     os.close(lease.fd)
 
 
