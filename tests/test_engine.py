@@ -27,7 +27,7 @@ def _expect(path: Path) -> dict[str, str]:
 
 def test_correct_design_passes_every_stage() -> None:
     report = cm.verify(GOOD, contract=CONTRACT, testbench=ReferenceTestbench(GOOD), use_cache=False)
-    assert report.passed and report.category is cm.Category.PASS and report.score == 1.0
+    assert report.passed and report.category is cm.Category.PASS and report.score == 1.0, report.to_json()
     assert [s.name for s in report.stages] == ["extract", "screen", "parse", "lint", "synth", "simulate"]
     assert report.functional_tested
     sim = report.stage("simulate").simulation
