@@ -100,7 +100,51 @@ def test_shipped_training_set_never_holds_eval_prompts_or_points():
     with lzma.open(SHIPPED, "rt") as f:
         rows = [json.loads(x) for x in f]
     assert len(rows) > 10_000
+    # every family the loop's suites cover is in the set (a verification gap once left out SVA entirely)
+    assert {r["point"].split("/")[0] for r in rows} >= {"register", "counter", "fifo", "arbiter", "async_fifo",
+                                                       "axi_lite", "assertion"}
     for r in rows:
         assert r["point"] not in held, r["id"]
         for text in eval_texts:
             assert text not in r["prompt"], r["id"]
+
+
+def test_assertion_training_wording_avoids_eval_and_example_wording():
+    from circuit_muse.data.scale import _EVAL_ASSERTION_CLAUSES, assertion_requests
+
+    reqs = assertion_requests(random.Random(0))
+    assert len(reqs) > 300 and {p for _, p in reqs} == {"valid_hold", "data_stable", "onehot"}
+    evals = [" ".join(t.lower().split()).rstrip(".") for t in
+             [r["prompt"] for r in eval_requests() if r["family"] == "assertion"]
+             + [_example_prompts()["axi_valid_ready_assertion"]]]
+    for req, _ in reqs:
+        low = " ".join(req.lower().split())
+        assert not any(e in low for e in evals), req
+        assert not any(c in low for c in _EVAL_ASSERTION_CLAUSES), req
+    # the clause list really covers each eval/example assertion prompt's wording
+    assert all(any(c in e for c in _EVAL_ASSERTION_CLAUSES) for e in evals)
+
+
+@pytest.mark.simulator
+def test_assertion_slice_is_verified_with_the_suite_options(tmp_path, monkeypatch):
+    """Assertion answers pass the suite only with its own options ($error allowed in action blocks, Verilator
+    lint): the builder must verify them as the loop does, and every repair's checker must fail."""
+    monkeypatch.setenv("CIRCUIT_MUSE_CACHE_DIR", str(tmp_path / "cache"))
+    examples, report = build_examples(seed=5, limit_points=1, families=("assertion",), workers=2)
+    assert report.points == 1 and report.dropped.get("answer-failed", 0) == 0
+    kinds = {e.kind for e in examples}
+    assert {"generate", "repair"} <= kinds
+    from circuit_muse.suites import match
+
+    for e in examples:
+        msgs = e.messages
+        request = msgs[1]["content"].split("\n\nThe design will be checked against")[0]
+        suite = match(request).suite(tier="fast")
+        opts = suite.verify_options()
+        rep = verify_many([msgs[-1]["content"]], testbench=suite, contract=suite.contract, options=opts,
+                          workers=1)[0]
+        assert rep.passed and rep.functional_tested, e.id
+        if e.kind == "repair":
+            wrong = verify_many([msgs[2]["content"]], testbench=suite, contract=suite.contract, options=opts,
+                                workers=1)[0]
+            assert not wrong.passed, e.id

@@ -26,7 +26,7 @@ from typing import Any
 from ..models.base import Message
 from .families import AXES, FamilyConfig, family_bugs, render, split_configs
 
-__all__ = ["EVAL_TEMPLATES", "TRAIN_TEMPLATES", "Example", "ScaleReport", "build_examples", "eval_requests",
+__all__ = ["ASSERTION_CLAUSES", "ASSERTION_FRAMES", "EVAL_TEMPLATES", "assertion_requests", "TRAIN_TEMPLATES", "Example", "ScaleReport", "build_examples", "eval_requests",
            "DEBUG_TEMPLATES", "describe", "held_out_keys", "held_out_points", "matched_point", "phrase", "write_jsonl"]
 
 # Sentence frames. `{d}` is the design description. Train and eval frames share no wording.
@@ -134,6 +134,81 @@ EVAL_ASSERTION_REQUESTS = {
     "data_stable": "Check with an SVA assertion that AXI data is held stable while valid is high and ready low.",
     "onehot": "Add an SVA assertion that my state register is one-hot.",
 }
+# Training-only wording for the suites' three assertion properties: frames x property clauses ({w}: a payload
+# width the matcher reads). Clauses that say what an eval or example prompt says are left out
+# (`_EVAL_ASSERTION_CLAUSES`); tests/test_data_scale.py checks that none comes through.
+ASSERTION_FRAMES = (
+    "Write an SVA assertion that {d}.", "Write a SystemVerilog assertion checking that {d}.",
+    "Create an assertion that {d}.", "I need an SVA checker: {d}.", "Give me a concurrent assertion that {d}.",
+    "Code an SVA property asserting that {d}.", "Please write SVA to verify that {d}.",
+    "Write an assertion (SVA) for this rule: {d}.", "Build an SVA checker module that verifies {d}.",
+    "Generate a SystemVerilog assertion to make sure {d}.", "Can you write an assertion that {d}?",
+    "Implement an SVA check that {d}.", "Write a protocol checker with an assert property: {d}.",
+    "Assertion needed: {d}.",
+)
+ASSERTION_CLAUSES = {
+    "valid_hold": (
+        "valid stays high until ready", "once valid is asserted it holds until ready",
+        "VALID never drops before READY", "valid is not deasserted while ready is low",
+        "a stalled transfer (valid high, ready low) still has valid high on the next clock",
+        "the source keeps valid asserted until the sink raises ready", "valid may only fall after a handshake",
+        "a stream master holds VALID until READY", "the valid signal stays up until ready accepts it",
+        "valid remains asserted until the handshake completes", "the producer never withdraws valid before ready",
+        "VALID, once raised, is kept until READY is seen", "tvalid is held until tready",
+    ),
+    "data_stable": (
+        "data stays stable while valid is high and ready is low", "the payload is stable until the handshake",
+        "data must not change while valid waits for ready", "the {w}-bit data stays stable while valid waits for ready",
+        "the {w}-bit payload does not change during a stall", "data is held constant while valid is high and ready is not",
+        "wdata holds its value while a transfer is stalled", "the payload stays the same until ready accepts it",
+        "a stalled transfer keeps its {w}-bit data stable on the next clock",
+        "{w}-bit data does not change while valid is waiting for ready",
+        "the data bus is stable whenever valid is high and ready is low",
+    ),
+    "onehot": (
+        "the state vector is one-hot", "the grant vector is one-hot or zero", "at most one grant bit is set at a time",
+        "gnt is onehot0", "the arbiter's grants are one-hot", "grants are mutually exclusive",
+        "the FSM state stays onehot", "the select lines are one-hot or idle", "at most one bit of gnt is high",
+        "no two grant bits are high together (one-hot)", "the grant bus is onehot0 at every clock edge",
+    ),
+}
+_EVAL_ASSERTION_CLAUSES = ("axi valid stays high until ready", "valid must stay high until ready",
+                           "held stable while valid is high and ready low", "my state register is one-hot",
+                           "axi valid/ready handshake")
+_ASSERTION_WIDTHS = (1, 4, 8, 12, 16, 24, 32, 64)
+# what each assertion fault does on the suite's traffic (for "fix this checker" requests)
+ASSERTION_SYMPTOMS = {
+    "overlapping-implication": "it never fires, even on traffic that breaks the rule",
+    "no-ready-in-antecedent": "it fires on legal traffic right after a handshake",
+    "checks-ready": "it fires on legal stalls",
+    "changed-not-stable": "it fires whenever the data is held",
+    "onehot-not-onehot0": "it fires when no grant is active",
+    "negated": "it fires on every legal cycle",
+}
+ASSERTION_DEBUG_TEMPLATES = (
+    "Fix this SVA checker: {symptom}.\n\n```verilog\n{code}\n```",
+    "This assertion is wrong ({symptom}). Debug it:\n\n```verilog\n{code}\n```",
+    "My SystemVerilog assertion has a bug: {symptom}. Please fix it.\n```verilog\n{code}\n```",
+)
+
+
+def _is_eval_wording(req: str) -> bool:
+    low = " ".join(req.lower().split())
+    evals = [" ".join(t.lower().split()).rstrip(".") for t in EVAL_ASSERTION_REQUESTS.values()]
+    return any(c in low for c in _EVAL_ASSERTION_CLAUSES) or any(e in low for e in evals)
+
+
+def assertion_requests(rng: random.Random) -> list[tuple[str, str]]:
+    """(request, property) for every training frame x clause of the suites' three properties (seeded widths).
+    Requests the matcher sends to another property, and eval wording, are left out."""
+    out = []
+    for prop, clauses in ASSERTION_CLAUSES.items():
+        for old in ASSERTION_REQUESTS[prop]:
+            out.append((old, prop))
+        for clause in clauses:
+            for frame in ASSERTION_FRAMES:
+                out.append((frame.format(d=clause.replace("{w}", str(rng.choice(_ASSERTION_WIDTHS)))), prop))
+    return [(r, p) for r, p in out if not _is_eval_wording(r)]
 
 
 def held_out_points() -> list[FamilyConfig]:
@@ -175,8 +250,12 @@ EXAMPLE_POINTS = (
 )
 
 
-def _train_points(rng: random.Random, per_variant: int) -> Iterator[FamilyConfig]:
-    """Every variant of the axis families at a few parameter draws, plus async FIFO and AXI-Lite points."""
+def _train_points(rng: random.Random, per_variant: int, extra: dict[str, int] | None = None
+                  ) -> Iterator[FamilyConfig]:
+    """Every variant of the axis families at a few parameter draws, plus async FIFO and AXI-Lite points.
+    `extra` adds draws per family: {"fifo": 2} draws each FIFO variant twice more, {"axi_lite": 40} forty more
+    AXI-Lite points (repeats of a point only add phrasings)."""
+    extra = extra or {}
     from .families import _all_variants, _params_for
 
     for cfg in EXAMPLE_POINTS:
@@ -185,11 +264,11 @@ def _train_points(rng: random.Random, per_variant: int) -> Iterator[FamilyConfig
 
     for family in ("register", "counter", "fifo", "arbiter"):
         for v in _all_variants(family):
-            for _ in range(per_variant):
+            for _ in range(per_variant + extra.get(family, 0)):
                 params = _params_for(family, v, rng)
                 yield FamilyConfig(family, v, tuple(sorted(params.items())))
     for family, v in (("async_fifo", "default"), ("axi_lite", "slverr")):
-        for _ in range(per_variant * 8):
+        for _ in range(per_variant * 8 + extra.get(family, 0)):
             params = _params_for(family, v, rng)
             yield FamilyConfig(family, v, tuple(sorted(params.items())))
 
@@ -251,10 +330,13 @@ def _suite_for(family: str, variant: str, params: dict[str, int], parameterized:
 
 def build_examples(*, seed: int = 7, per_variant: int = 2, phrasings: int = 6, repairs_per_point: int = 2,
                    limit_points: int | None = None, workers: int = 2, repair_every: int = 1,
-                   families: tuple[str, ...] | None = None) -> tuple[list[Example], ScaleReport]:
+                   families: tuple[str, ...] | None = None, extra: dict[str, int] | None = None,
+                   family_phrasings: dict[str, int] | None = None) -> tuple[list[Example], ScaleReport]:
     """Build verified examples. Returns (examples, report); every example's answer passed its suite
-    (fast tier), every repair's wrong design failed it. Only every `repair_every`-th point gets repair and
-    debug examples (verification time is the cost of a point: answers are checked for all of them)."""
+    (fast tier, with the options the suite asks for, as the loop verifies), every repair's wrong design failed
+    it. Only every `repair_every`-th point gets repair and debug examples (verification time is the cost of a
+    point: answers are checked for all of them). `extra` adds parameter draws per family (`_train_points`),
+    `family_phrasings` overrides `phrasings` per family."""
     from ..engine.many import verify_many
     from ..loop.feedback import build_feedback
     from ..loop.prompts import first_messages, repair_messages
@@ -263,12 +345,13 @@ def build_examples(*, seed: int = 7, per_variant: int = 2, phrasings: int = 6, r
     rng = random.Random(seed)
     report = ScaleReport()
     held = held_out_keys()
+    family_phrasings = family_phrasings or {}
     # group requests by the matched point: design verified once, reused across phrasings
     groups: dict[tuple[str, str, str, bool], dict[str, Any]] = {}
-    for cfg in _train_points(rng, per_variant):
+    for cfg in _train_points(rng, per_variant, extra):
         if families and cfg.family not in families:
             continue
-        for _ in range(phrasings):
+        for _ in range(family_phrasings.get(cfg.family, phrasings)):
             req = phrase(cfg, rng)
             m = match(req)
             if m is None or m.family != cfg.family:
@@ -282,19 +365,20 @@ def build_examples(*, seed: int = 7, per_variant: int = 2, phrasings: int = 6, r
             g = groups.setdefault(key, {"suite": suite, "requests": []})
             if req not in g["requests"]:
                 g["requests"].append(req)
-    for reqs in ASSERTION_REQUESTS.values():
-        if families and "assertion" not in families:
-            continue
-        descs = [r.removeprefix("Write ").removeprefix("Create ") for r in reqs]
-        framed = [t.format(d=d[0].lower() + d[1:]) for t in TRAIN_TEMPLATES for d in descs]
-        for req in list(reqs) + framed:
+    if not families or "assertion" in families:
+        for req, prop in assertion_requests(rng):
             m = match(req)
             if m is None or m.family != "assertion":
                 report.drop("matcher-other-family")
                 continue
             suite = m.suite(tier="fast")
+            if suite.variant != prop:
+                report.drop("assertion-matched-other-property")
+                continue
             key = ("assertion", suite.variant, json.dumps(suite.params, sort_keys=True), False)
-            groups.setdefault(key, {"suite": suite, "requests": []})["requests"].append(req)
+            g = groups.setdefault(key, {"suite": suite, "requests": []})
+            if req not in g["requests"]:
+                g["requests"].append(req)
     items = sorted(groups.items())
     if limit_points is not None:
         rng.shuffle(items)
@@ -305,12 +389,23 @@ def build_examples(*, seed: int = 7, per_variant: int = 2, phrasings: int = 6, r
         with_repairs = n_point % max(1, repair_every) == 0
         suite, params = g["suite"], json.loads(pjson)
         point = _point_key(family, variant, params)
+        symptoms: dict[str, str] = {}
+        cfg: FamilyConfig | None = None
         if family == "assertion":
-            from .sva import suite_answer
+            from .sva import suite_answer_styles, suite_faults
 
-            answers = [suite_answer(variant, params)[0]]
-            faults: list[tuple[str, str]] = _generic_faults(answers[0]) if with_repairs else []
-            cfg = None
+            ports = [(pt.name, pt.width) for pt in suite.contract.ports]
+            answers = suite_answer_styles(variant, params, ports)
+            # faults: each applied to one answer style in turn; fault i's fix is the style it came from
+            faults: list[tuple[str, str]] = []
+            bases: list[str] = []
+            if with_repairs:
+                for k, (name, wrong) in enumerate(suite_faults(variant, answers[n_point % len(answers)])):
+                    base = answers[(n_point + k) % len(answers)]
+                    alt = dict(suite_faults(variant, base)).get(name)
+                    faults.append((name, alt or wrong))
+                    bases.append(base if alt else answers[n_point % len(answers)])
+            symptoms = {n: ASSERTION_SYMPTOMS[n] for n, _ in faults if n in ASSERTION_SYMPTOMS}
         else:
             answers = []
             for style in ("a", "b"):
@@ -326,10 +421,13 @@ def build_examples(*, seed: int = 7, per_variant: int = 2, phrasings: int = 6, r
             bugs = rng.sample(bugs, min(len(bugs), repairs_per_point))
             symptoms = {b.name: b.symptom for b, _ in bugs}
             faults = [(b.name, t) for b, t in bugs] + _generic_faults(answers[0]) if with_repairs else []
+            bases = [answers[0]] * len(faults)
         texts = [_code(a) for a in answers] + [_code(t) for _, t in faults]
-        reps = verify_many(texts, testbench=suite, contract=suite.contract, workers=workers)
+        opts = suite.verify_options() if hasattr(suite, "verify_options") else None
+        reps = verify_many(texts, testbench=suite, contract=suite.contract, options=opts, workers=workers)
         report.unique_designs_verified += len(texts)
-        good = [a for a, r in zip(answers, reps[:len(answers)], strict=True) if r.passed and r.functional_tested]
+        passed = {a for a, r in zip(answers, reps[:len(answers)], strict=True) if r.passed and r.functional_tested}
+        good = [a for a in answers if a in passed]
         report.dropped["answer-failed"] = report.dropped.get("answer-failed", 0) + len(answers) - len(good)
         if not good:
             continue
@@ -339,26 +437,33 @@ def build_examples(*, seed: int = 7, per_variant: int = 2, phrasings: int = 6, r
             ans = good[i % len(good)]
             examples.append(Example(f"gen/{point}/{i}", "generate", family, point,
                                     _msgs(first) + [{"role": "assistant", "content": _code(ans)}]))
-        for (name, wrong), rep in zip(faults, reps[len(answers):], strict=True):
+        for (name, wrong), base, rep in zip(faults, bases, reps[len(answers):], strict=True):
             if rep.passed:
                 report.drop("fault-passed")
+                continue
+            if base not in passed:
+                report.drop("fault-base-failed")
                 continue
             fb = build_feedback(rep).text
             req = g["requests"][rng.randrange(len(g["requests"]))]
             first = first_messages(req, spec_text=spec_text, contract=suite.contract)
             msgs = repair_messages(first, _code(wrong), fb)
             examples.append(Example(f"repair/{point}/{name}", "repair", family, point,
-                                    _msgs(msgs) + [{"role": "assistant", "content": _code(good[0])}]))
+                                    _msgs(msgs) + [{"role": "assistant", "content": _code(base)}]))
             report.repairs += 1
-            if name in symptoms and cfg is not None:   # the same fault asked as a "fix this" request
+            if name not in symptoms:
+                continue
+            if cfg is not None:   # the same fault asked as a "fix this" request
                 dreq = rng.choice(DEBUG_TEMPLATES).format(d=describe(cfg, rng).removeprefix("a ").removeprefix(
                     "an "), symptom=symptoms[name], code=wrong.strip())
-                if matched_point(dreq) != point:
-                    report.drop("debug-request-matched-elsewhere")
-                    continue
-                dfirst = first_messages(dreq, spec_text=spec_text, contract=suite.contract)
-                examples.append(Example(f"debug/{point}/{name}", "debug", family, point,
-                                        _msgs(dfirst) + [{"role": "assistant", "content": _code(good[0])}]))
+            else:
+                dreq = rng.choice(ASSERTION_DEBUG_TEMPLATES).format(symptom=symptoms[name], code=wrong.strip())
+            if matched_point(dreq) != point:
+                report.drop("debug-request-matched-elsewhere")
+                continue
+            dfirst = first_messages(dreq, spec_text=spec_text, contract=suite.contract)
+            examples.append(Example(f"debug/{point}/{name}", "debug", family, point,
+                                    _msgs(dfirst) + [{"role": "assistant", "content": _code(base)}]))
     report.examples = len(examples)
     report.debug = sum(e.kind == "debug" for e in examples)
     return examples, report
@@ -398,10 +503,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repairs-per-point", type=int, default=2)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--repair-every", type=int, default=1)
+    ap.add_argument("--extra", default="", help="more parameter draws per family, e.g. fifo=2,axi_lite=40")
+    ap.add_argument("--family-phrasings", default="", help="phrasings per family, e.g. counter=8")
     a = ap.parse_args(argv)
+    extra = {k: int(v) for k, v in (x.split("=") for x in a.extra.split(",") if x)}
+    fphr = {k: int(v) for k, v in (x.split("=") for x in a.family_phrasings.split(",") if x)}
     examples, report = build_examples(seed=a.seed, per_variant=a.per_variant, phrasings=a.phrasings,
                                       repairs_per_point=a.repairs_per_point, workers=a.workers,
-                                      repair_every=a.repair_every)
+                                      repair_every=a.repair_every, extra=extra, family_phrasings=fphr)
     write_jsonl(examples, a.out)
     a.out.with_suffix(".report.json").write_text(json.dumps(report.to_dict(), indent=2) + "\n")
     return 0

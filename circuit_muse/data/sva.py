@@ -1229,3 +1229,62 @@ ASSERTION_FIXES: tuple[AssertionFix, ...] = (
                  "`disable iff (!rst_n)` cancels the property exactly when the antecedent `!rst_n` is true, so it is "
                  "vacuous. A property that checks the reset itself must not be disabled by it."),
 )
+
+
+# ---------------------------------------------------------------------------------------------------
+# more answers and faults for the suites' three properties (circuit-muse-nano's assertion data)
+
+_SUITE_MESSAGES = {"valid_hold": "valid dropped before ready", "data_stable": "data changed while valid waited for ready",
+                   "onehot": "more than one grant"}
+
+
+def _suite_header(module: str, ports: list[tuple[str, int]], logic: bool) -> str:
+    kw = "input logic" if logic else "input"
+    lines = [f"    {kw} {'[' + str(w - 1) + ':0] ' if w > 1 else ''}{n}" for n, w in ports]
+    return f"module {module} (\n" + ",\n".join(lines) + "\n);\n"
+
+
+def suite_answer_styles(prop: str, params: dict[str, int], ports: list[tuple[str, int]]) -> list[str]:
+    """Several correct checkers for a suite property, each keeping the module header the spec gives
+    (`ports`: name and width in order): a one-line assert, a labelled assert with an action block, a named
+    property, and the parameterized catalogue answer (`suite_answer`)."""
+    from ..suites.assertion import PROPERTIES
+
+    info = PROPERTIES[prop]
+    mod, sva, msg = info["module"], info["sva"], _SUITE_MESSAGES[prop]
+    clocked = f"@(posedge clk) disable iff (!rst_n) {sva}"
+    label = {"valid_hold": "a_valid_hold", "data_stable": "a_data_stable", "onehot": "a_onehot0"}[prop]
+    plain = _suite_header(mod, ports, False) + f"    assert property ({clocked});\nendmodule\n"
+    labelled = (_suite_header(mod, ports, True) + f"    {label}: assert property ({clocked})\n"
+                f"        else $error(\"{msg}\");\nendmodule\n")
+    named = (_suite_header(mod, ports, False) + f"    property p_{prop};\n        {clocked};\n    endproperty\n\n"
+             f"    assert property (p_{prop});\nendmodule\n")
+    return list(dict.fromkeys([plain, labelled, named, suite_answer(prop, params)[0]]))
+
+
+def suite_faults(prop: str, answer: str) -> list[tuple[str, str]]:
+    """(name, broken checker) for a correct answer of a suite property: each breaks the property the way a
+    model does (wrong implication, wrong system function, a plain flip-flop instead of a checker, ...).
+    Only the faults that apply to this answer's text are returned; the caller verifies that each fails."""
+    subs = {
+        "valid_hold": [("overlapping-implication", "|=> valid", "|-> valid"),
+                       ("no-ready-in-antecedent", "valid && !ready", "valid"),
+                       ("checks-ready", "|=> valid", "|=> ready")],
+        "data_stable": [("changed-not-stable", "$stable(data)", "$changed(data)"),
+                        ("overlapping-implication", "|=> $stable", "|-> $stable"),
+                        ("no-ready-in-antecedent", "valid && !ready", "valid")],
+        "onehot": [("onehot-not-onehot0", "$onehot0(gnt)", "$onehot(gnt)"),
+                   ("negated", "$onehot0(gnt)", "!$onehot0(gnt)")],
+    }[prop]
+    out = [(name, answer.replace(find, rep, 1)) for name, find, rep in subs if find in answer]
+    i = answer.find("endmodule")
+    line = answer.rfind(";", 0, i)
+    if line > 0:
+        out.append(("missing-semicolon", answer[:line] + answer[line + 1:]))
+    head_end = answer.find(");\n") + 3
+    if head_end > 3:   # the previous model's habit: a register where a checker was asked for
+        out.append(("flip-flop-not-checker", answer[:head_end].replace("input logic", "input")
+                    .replace(");\n", ",\n    output reg q\n);\n", 1)
+                    + "    always @(posedge clk) begin\n        if (!rst_n)\n            q <= 1'b0;\n"
+                    "        else\n            q <= 1'b1;\n    end\nendmodule\n"))
+    return [(n, t) for n, t in out if t != answer]

@@ -40,9 +40,14 @@ def main() -> int:
     measured = {}
     chosen = None
     if a.tokenizer:
-        from transformers import AutoTokenizer
+        # the fitted tokenizer.json through the generic class, as the hf backend and train_nano.py load it
+        # (AutoTokenizer beside a qwen2 config.json would build Qwen2Tokenizer and re-split digits)
+        from transformers import PreTrainedTokenizerFast
 
-        chosen = AutoTokenizer.from_pretrained(str(a.tokenizer))
+        from circuit_muse.nano.tokenizer import CHATML_TEMPLATE
+
+        chosen = PreTrainedTokenizerFast.from_pretrained(str(a.tokenizer))
+        chosen.chat_template = chosen.chat_template or CHATML_TEMPLATE
     for v in [] if a.tokenizer else sorted({int(x) for x in a.measure.split(",")} | {a.vocab}):
         tok = fit_tokenizer(fit_texts, v)
         measured[v] = {"bytes_per_token_messages": round(bytes_per_token(tok, probe), 3),
@@ -69,6 +74,7 @@ def main() -> int:
         for t in corpus:
             f.write(json.dumps({"text": t}) + "\n")
     shutil.copy(Path(__file__).with_name("train_nano.py"), a.out / "train_nano.py")
+    shutil.copy(Path(__file__).with_name("train_nano.sh"), a.out / "train_nano.sh")
     return 0
 
 

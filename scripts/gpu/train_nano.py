@@ -54,15 +54,24 @@ def sha256(path: Path) -> str:
 
 
 def build_sequences(tok, instruct: list[dict], corpus: list[dict], max_len: int, block: int,
-                    corpus_epochs: int, epochs: int, rng: random.Random):
-    """(train sequences as (ids, n_prompt) with n_prompt=-1 meaning full loss, val sequences, counts)."""
+                    corpus_epochs: int, epochs: int, rng: random.Random, repeat: dict[str, int] | None = None):
+    """(train sequences as (ids, n_prompt) with n_prompt=-1 meaning full loss, val sequences, counts).
+    `repeat` {family: k}: the training examples of that family (the first part of "point") appear k times
+    per epoch (the validation split is drawn before repeating)."""
+    repeat = repeat or {}
     prompts = tok([r["prompt"] for r in instruct], add_special_tokens=False)["input_ids"]
     comps = tok([r["completion"] for r in instruct], add_special_tokens=False)["input_ids"]
-    inst = [(p + c, len(p)) for p, c in zip(prompts, comps, strict=False) if len(p) + len(c) <= max_len]
+    fams = [r.get("point", "").split("/")[0] for r in instruct]
+    inst = [((p + c, len(p)), f) for p, c, f in zip(prompts, comps, fams, strict=False) if len(p) + len(c) <= max_len]
     dropped = len(instruct) - len(inst)
+    dropped_by_family: dict[str, int] = {}
+    for p, c, f in zip(prompts, comps, fams, strict=False):
+        if len(p) + len(c) > max_len:
+            dropped_by_family[f] = dropped_by_family.get(f, 0) + 1
     rng.shuffle(inst)
     n_val = max(8, len(inst) // 50)
-    val, inst = inst[:n_val], inst[n_val:]
+    val = [s for s, _ in inst[:n_val]]
+    inst = [s for s, f in inst[n_val:] for _ in range(max(1, repeat.get(f, 1)))]
     eos = tok.convert_tokens_to_ids("<|im_end|>")
     stream: list[int] = []
     for ids in tok([d["text"] for d in corpus], add_special_tokens=False)["input_ids"]:
@@ -70,7 +79,8 @@ def build_sequences(tok, instruct: list[dict], corpus: list[dict], max_len: int,
     blocks = [(stream[i:i + block], -1) for i in range(0, len(stream) - block + 1, block)]
     train = inst * epochs + blocks * corpus_epochs
     rng.shuffle(train)
-    counts = {"instruct_examples": len(inst), "instruct_dropped_too_long": dropped, "val_examples": len(val),
+    counts = {"instruct_examples": len(inst), "instruct_dropped_too_long": dropped,
+              "dropped_too_long_by_family": dropped_by_family, "repeat": repeat, "val_examples": len(val),
               "corpus_tokens": len(stream), "corpus_blocks": len(blocks),
               "instruct_tokens_per_epoch": sum(len(s) for s, _ in inst)}
     return train, val, counts
@@ -149,6 +159,7 @@ def main() -> int:
     ap.add_argument("--max-minutes", type=float, default=7.0)
     ap.add_argument("--max-steps", type=int, default=0, help="fix the step count (0: fit it to --max-minutes)")
     ap.add_argument("--limit", type=int, default=0, help="use only this many examples (smoke tests)")
+    ap.add_argument("--repeat", default="", help="family=k,...: those families' examples k times per epoch")
     a = ap.parse_args()
     t0 = time.time()
     random.seed(a.seed)
@@ -160,11 +171,13 @@ def main() -> int:
     pad_id, eos_id = tok.pad_token_id, tok.eos_token_id
     instruct = read_xz_jsonl(a.instruct)[:a.limit or None]
     corpus = read_xz_jsonl(a.corpus)[:a.limit or None]
-    train, val, counts = build_sequences(tok, instruct, corpus, a.max_len, a.block, a.corpus_epochs, a.epochs, rng)
+    repeat = {k: int(v) for k, v in (x.split("=") for x in a.repeat.split(",") if x)}
+    train, val, counts = build_sequences(tok, instruct, corpus, a.max_len, a.block, a.corpus_epochs, a.epochs, rng,
+                                         repeat)
     hidden, layers, heads, kv, inter = SIZES[a.size]
     cfg = Qwen2Config(vocab_size=len(tok), hidden_size=hidden, num_hidden_layers=layers,
                       num_attention_heads=heads, num_key_value_heads=kv, intermediate_size=inter,
-                      max_position_embeddings=4096, tie_word_embeddings=True, rms_norm_eps=1e-6,
+                      max_position_embeddings=8192, tie_word_embeddings=True, rms_norm_eps=1e-6,
                       bos_token_id=None, eos_token_id=eos_id, pad_token_id=pad_id, use_cache=True)
     model = Qwen2ForCausalLM(cfg).to(device)
     n_params = sum(p.numel() for p in model.parameters())

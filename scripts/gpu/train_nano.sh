@@ -3,16 +3,19 @@
 # round-1 candidates from each for the size-vs-pass-rate table (when size_prompts.json is here), then pack
 # what comes back through the device tool: each size's weight shards in $OUT/<size>/, samples.json, and
 # everything else (config, tokenizer, training.json with the loss curve, logs) in $OUT/meta.tar.
-# Usage (from the staged folder): bash train_nano.sh "xs s m" [MAX_MINUTES]
+# Usage (from the staged folder): bash train_nano.sh "xs s m" [MAX_MINUTES] [REPEAT]
+# REPEAT (e.g. "assertion=2,axi_lite=2") repeats those families' examples per epoch (train_nano.py --repeat).
 set -u
 SIZES=${1:-"xs s m"}
 MINUTES=${2:-7}
+REPEAT=${3:-""}
 export PYTHONUNBUFFERED=1 TOKENIZERS_PARALLELISM=true
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader
 for s in $SIZES; do
   lr=2e-3; [ "$s" = m ] && lr=1.5e-3
   python3 train_nano.py --tokenizer tokenizer --instruct instruct.jsonl.xz --corpus corpus.jsonl.xz \
-    --size "$s" --lr "$lr" --epochs 10 --max-len 3072 --out "/tmp/nano_$s" --max-minutes "$MINUTES" \
+    --size "$s" --lr "$lr" --epochs 10 --max-len 4736 --out "/tmp/nano_$s" --max-minutes "$MINUTES" \
+    --repeat "$REPEAT" \
     > "/tmp/train_$s.log" 2>&1 &
 done
 wait
