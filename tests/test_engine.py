@@ -172,3 +172,33 @@ endmodule
 """
     report = cm.verify(MEALY_REF, testbench=ReferenceTestbench(x_ref), use_cache=False)
     assert not report.passed and report.category is cm.Category.TESTBENCH
+
+
+def test_one_run_launches_two_sandboxes_and_keeps_its_stages(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The static tools (iverilog, verilator --lint-only, yosys) share one sandbox call and the simulation has
+    its own: two launches per run, not four. Each stage still reads its own tool, in order: a lint failure
+    stops the run before synth counts, and continue_on_fail still reports synth."""
+    from circuit_muse.engine.pipeline import run_pipeline
+    from circuit_muse.tools import sandbox
+
+    run_pipeline(GOOD, testbench=ReferenceTestbench(GOOD))  # the tools' versions (for the cache key) are asked once
+    launches: list[list[str]] = []
+    real = sandbox._run_as
+
+    def counting(argv, **kwargs):  # type: ignore[no-untyped-def]
+        launches.append([str(a) for a in argv])
+        return real(argv, **kwargs)
+
+    monkeypatch.setattr(sandbox, "_run_as", counting)
+    report = run_pipeline(GOOD, testbench=ReferenceTestbench(GOOD))
+    assert report.passed, report.to_json()[:2000]
+    assert len(launches) == 2, [a[:3] for a in launches]
+    assert report.stage("synth").info["cells"] > 0
+    launches.clear()
+    bad = (DESIGNS / "bad_latch.v").read_text()  # Verilator's lint refuses it; Yosys finds the latch too
+    report = run_pipeline(bad, testbench=ReferenceTestbench(bad))
+    assert [s.name for s in report.stages] == ["extract", "screen", "parse", "lint"]
+    assert report.category is cm.Category.LATCH and len(launches) == 1
+    report = run_pipeline(bad, testbench=ReferenceTestbench(bad), options=cm.VerifyOptions(continue_on_fail=True))
+    assert [s.name for s in report.stages][:5] == ["extract", "screen", "parse", "lint", "synth"]
+    assert report.stage("synth").category is cm.Category.LATCH

@@ -251,3 +251,137 @@ def test_uid_leases_are_exclusive_and_rest_after_use(monkeypatch: pytest.MonkeyP
     third = sandbox.acquire_uid()
     assert time.monotonic() - start >= 0.3  # both uids were resting
     sandbox.release_uid(third)
+
+
+# --- a verify worker's own empty network namespace --------------------------------------------------------
+
+_NETNS_PROBE = textwrap.dedent("""
+    import json, os, socket, sys, threading, time
+    from circuit_muse.tools import sandbox
+    from circuit_muse.tools.sandbox import Limits
+    port = int(sys.argv[1])
+    go, done, early = threading.Event(), threading.Event(), {}
+    def before():  # a thread that exists before the switch stays in the host's namespace
+        go.wait()
+        with sandbox.workdir() as w:
+            early["ns"] = sandbox.run(["readlink", "/proc/self/ns/net"], cwd=w).stdout.strip()
+        done.set()
+    threading.Thread(target=before).start()
+    host = os.readlink("/proc/self/ns/net")
+    entered = sandbox.enter_private_network()
+    mine = os.readlink("/proc/self/ns/net")
+    connect = ("import socket\\ntry:\\n    socket.create_connection(('127.0.0.1', %d), timeout=3); print('CONNECTED')\\n"
+               "except OSError as exc:\\n    print('refused', exc)" % port)
+    listen = ("import socket, os, time\\ns = socket.socket(socket.AF_UNIX); s.bind('\\\\0cm-left-behind'); s.listen(1)\\n"
+              "if os.fork() == 0:\\n    os.setsid(); time.sleep(60)\\nprint('listening')")
+    probe = ("import socket\\ntry:\\n    socket.socket(socket.AF_UNIX).connect('\\\\0cm-left-behind'); print('REACHED')\\n"
+             "except OSError as exc:\\n    print('alone', exc)")
+    out = {"entered": entered, "fresh": mine != host}
+    with sandbox.workdir() as w:
+        out["ns"] = [sandbox.run(["readlink", "/proc/self/ns/net"], cwd=w).stdout.strip() for _ in range(2)]
+        out["connect"] = sandbox.run([sys.executable, "-c", connect], cwd=w, limits=Limits(wall_s=30)).stdout
+        out["listen"] = sandbox.run([sys.executable, "-c", listen], cwd=w, limits=Limits(wall_s=30)).stdout
+    with sandbox.workdir() as w:
+        out["probe"] = sandbox.run([sys.executable, "-c", probe], cwd=w, limits=Limits(wall_s=30)).stdout
+    go.set(); done.wait(60)
+    out.update(mine=mine, host=host, early=early.get("ns"))
+    print(json.dumps(out))
+""")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a worker's private network namespace is for root callers")
+def test_a_workers_private_network_reaches_nothing_and_keeps_nothing_between_runs() -> None:
+    """A worker's sandboxes join its own empty network namespace instead of making one per call: nothing
+    in it reaches the host's loopback, and what one run leaves listening (an abstract unix socket, whose
+    holder detached) is gone before the next run starts. A thread that is elsewhere still gets a fresh one."""
+    import json
+    import subprocess
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    try:
+        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        res = subprocess.run([sys.executable, "-c", _NETNS_PROBE, str(server.getsockname()[1])], env=env,
+                             capture_output=True, text=True, timeout=240)
+    finally:
+        server.close()
+    assert res.returncode == 0, res.stderr[-2000:]
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    assert out["entered"] and out["fresh"]
+    assert out["ns"] == [out["mine"], out["mine"]]  # every call of this thread joins the worker's namespace
+    assert out["early"] and out["early"] not in (out["mine"], out["host"])  # the other thread: a fresh one
+    assert "refused" in out["connect"] and "CONNECTED" not in out["connect"]
+    assert "listening" in out["listen"]
+    assert "alone" in out["probe"] and "REACHED" not in out["probe"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a worker's private network namespace is for root callers")
+def test_every_verify_worker_has_a_network_namespace_of_its_own() -> None:
+    from circuit_muse.engine.many import default_pool
+
+    src = "module m(input a, output y); assign y = ~a; endmodule\n"
+    reports = cm.verify_many([src + f"// {i}\n" for i in range(4)], workers=2, use_cache=False)
+    assert all(r.level is cm.Level.STATIC for r in reports)
+    spaces = {os.readlink(f"/proc/{w.proc.pid}/ns/net") for w in default_pool()._idle}
+    assert len(spaces) == len(default_pool()._idle) >= 2
+    assert os.readlink("/proc/self/ns/net") not in spaces
+
+
+# --- cm-launch: the last step into a root caller's sandbox ---------------------------------------------------
+
+_CREDENTIALS = "id -u; id -g; grep -E '^(Groups|Cap[A-Za-z]+|NoNewPrivs):' /proc/self/status; cat /proc/self/limits"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="cm-launch replaces setpriv, which only root callers use")
+def test_cm_launch_leaves_a_command_exactly_as_prlimit_and_setpriv_did(monkeypatch: pytest.MonkeyPatch) -> None:
+    from circuit_muse.tools.launcher import LAUNCHER_ENV, launcher
+
+    if launcher() is None:
+        pytest.skip("no C compiler here: the sandbox uses prlimit + setpriv")
+    limits = Limits(wall_s=30, cpu_s=7, address_space=900 << 20, file_size=5 << 20, processes=40)
+    with sandbox.workdir() as work:
+        fast = sandbox.run(["sh", "-c", _CREDENTIALS], cwd=work, limits=limits)
+        monkeypatch.setenv(LAUNCHER_ENV, "off")
+        assert launcher() is None
+        old = sandbox.run(["sh", "-c", _CREDENTIALS], cwd=work, limits=limits)
+        assert sandbox.run([sys.executable, "-c", "print('ok')"], cwd=work).stdout.strip() == "ok"
+        monkeypatch.delenv(LAUNCHER_ENV)
+        assert sandbox.run([sys.executable, "-c", "print('ok')"], cwd=work).stdout.strip() == "ok"
+    assert fast.returncode == 0 and fast.stdout == old.stdout, (fast.output, old.output)
+    lines = fast.stdout.splitlines()
+    assert lines[1] == "65534" and int(lines[0]) >= sandbox._uid_range()[0]
+    assert all(line.split()[-1] == "0000000000000000" for line in lines if line.startswith("Cap"))
+    assert "NoNewPrivs:\t1" in lines
+    limit = {" ".join(line.split()[:-3]): line.split()[-3:-1] for line in lines if line.startswith("Max ")}
+    assert limit["Max cpu time"] == ["7", "8"] and limit["Max processes"] == ["40", "40"]
+    assert limit["Max address space"] == [str(900 << 20)] * 2 and limit["Max file size"] == [str(5 << 20)] * 2
+    assert limit["Max core file size"] == ["0", "0"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="cm-launch is for root callers")
+def test_cm_launch_is_never_taken_from_a_directory_others_can_write(monkeypatch: pytest.MonkeyPatch,
+                                                                   tmp_path: Path) -> None:
+    from circuit_muse.tools.launcher import LAUNCHER_ENV, launcher
+
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o777)
+    shared.chmod(0o777)
+    monkeypatch.setenv(LAUNCHER_ENV, str(shared))
+    assert launcher() is None
+    with sandbox.workdir() as work:  # the sandbox still drops to the run's uid, through setpriv
+        assert _sh("id -u", work).stdout.strip() != "0"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="cm-launch is for root callers")
+def test_cm_launch_refuses_to_keep_root() -> None:
+    import subprocess
+
+    from circuit_muse.tools.launcher import launcher
+
+    exe = launcher()
+    if exe is None:
+        pytest.skip("no C compiler here: the sandbox uses prlimit + setpriv")
+    res = subprocess.run([exe, "0", "65534", "10", str(1 << 30), str(1 << 20), "10", "--", "id", "-u"],
+                         capture_output=True, text=True, timeout=30)
+    assert res.returncode == 126 and res.stdout == "" and "root" in res.stderr

@@ -51,3 +51,61 @@ def test_workdir_is_removed_even_on_error() -> None:
 def test_missing_executable_is_a_typed_error(tmp_path: Path) -> None:
     with pytest.raises(ToolNotFound, match="CIRCUIT_MUSE_"):
         sandbox.run(["/nonexistent/iverilog"], cwd=tmp_path)
+
+
+# --- several commands in one sandbox call (the static tools of one verify run) --------------------------------
+
+@pytest.mark.parametrize("concurrent", [False, True], ids=["in-turn", "at-once"])
+def test_a_batch_keeps_each_commands_output_status_and_arguments(tmp_path: Path, concurrent: bool) -> None:
+    (tmp_path / "a.txt").write_text("hello")
+    odd = ["a b", "$(touch pwned)", "`touch pwned`", ";", "'", '"', "-n", "--", "*"]
+    results = sandbox.run_batch([["cat", "a.txt"], ["sh", "-c", "echo oops >&2; exit 3"], ["printf", "%s|", *odd],
+                                 ["sh", "-c", "kill -9 $$"]], cwd=tmp_path, concurrent=concurrent)
+    first, second, third, fourth = results
+    assert first is not None and first.returncode == 0 and first.stdout == "hello" and first.stderr == ""
+    assert second is not None and second.returncode == 3 and second.stdout == "" and second.stderr == "oops\n"
+    assert third is not None and third.returncode == 0 and third.stdout == "".join(f"{a}|" for a in odd)
+    assert fourth is not None and fourth.signal == 9 and not fourth.ok
+    assert not (tmp_path / "pwned").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt"]  # its own bookkeeping is gone
+
+
+def test_a_batch_that_runs_out_of_time_kills_its_whole_tree(tmp_path: Path) -> None:
+    script = "(sleep 1; echo late > late) & sleep 30"
+    running, never = sandbox.run_batch([["sh", "-c", script], ["sh", "-c", "echo started > started"]],
+                                       cwd=tmp_path, limits=Limits(wall_s=0.5))
+    assert running is not None and running.timed_out and running.returncode is None
+    assert running.killed_by_limit == "wall-clock timeout"
+    assert never is None  # its turn never came
+    time.sleep(1.5)
+    assert not (tmp_path / "late").exists() and not (tmp_path / "started").exists()
+
+
+def test_a_batch_caps_each_commands_output(tmp_path: Path) -> None:
+    flood, quiet = sandbox.run_batch([["yes", "flood"], ["echo", "fine"]], cwd=tmp_path,
+                                     limits=Limits(wall_s=20, output_cap=64 * 1024, file_size=1024 * 1024))
+    assert flood is not None and not flood.ok and len(flood.stdout) <= 64 * 1024
+    assert flood.killed_by_limit in ("output cap", "file-size limit")
+    assert quiet is not None and quiet.ok and quiet.stdout == "fine\n"
+
+
+def test_a_batch_never_follows_a_link_it_reads_back(tmp_path: Path) -> None:
+    """What a command leaves where its output was is read without following links: a tool cannot make the
+    caller read (and report) a file only the caller may read."""
+    canary = tmp_path.parent / f"canary-{tmp_path.name}"
+    canary.write_text("host secret")
+    canary.chmod(0o600)
+    work = tmp_path / "work"
+    work.mkdir()
+    try:
+        swap = f"for f in cm-batch-*/0.out cm-batch-*/0.err; do rm -f $f; ln -s {canary} $f; done; echo done"
+        (res,) = sandbox.run_batch([["sh", "-c", swap]], cwd=work)
+    finally:
+        canary.unlink()
+    assert res is not None and res.returncode == 0
+    assert "host secret" not in res.output
+
+
+def test_a_batch_refuses_a_missing_tool_up_front(tmp_path: Path) -> None:
+    with pytest.raises(ToolNotFound, match="CIRCUIT_MUSE_"):
+        sandbox.run_batch([["true"], ["/nonexistent/yosys"]], cwd=tmp_path)

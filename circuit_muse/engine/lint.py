@@ -26,11 +26,20 @@ def _tool_failure(tool: str, res: ProcessResult) -> Diagnostic | None:
     return None
 
 
+def iverilog_lint_args(files: list[str], top: str | None, output: str = "/dev/null") -> list[str]:
+    """The iverilog -Wall command line; with a bench among `files` and a real `output` it builds the sim image."""
+    return [*icarus_compile_args(top, output, warnings=True), *files]
+
+
 def lint_iverilog(workdir: Path, files: list[str], top: str | None, limits: Limits,
                   output: str = "/dev/null") -> list[Diagnostic]:
     """Icarus -Wall. With a bench among `files` and a real `output`, the same call builds the sim image."""
-    res = run_tool("iverilog", [*icarus_compile_args(top, output, warnings=True), *files], cwd=workdir,
-                   limits=limits)
+    res = run_tool("iverilog", iverilog_lint_args(files, top, output), cwd=workdir, limits=limits)
+    return iverilog_diagnostics(res)
+
+
+def iverilog_diagnostics(res: ProcessResult) -> list[Diagnostic]:
+    """What an iverilog -Wall run found (warnings that are real bugs in generated RTL become errors)."""
     failed = _tool_failure("iverilog", res)
     if failed:
         return [failed]
@@ -52,12 +61,22 @@ def lint_iverilog(workdir: Path, files: list[str], top: str | None, limits: Limi
     return out
 
 
-def lint_verilator(workdir: Path, files: list[str], top: str | None, limits: Limits) -> list[Diagnostic]:
+def verilator_lint_args(files: list[str], top: str | None) -> list[str]:
+    """The `verilator_bin --lint-only -Wall` command line."""
     # --no-std skips parsing the std package (1 ms of every call); RTL has no use for it.
     args = ["--lint-only", "-Wall", "-Wno-DECLFILENAME", "-Wno-EOFNEWLINE", "--quiet", "--no-std"]
     if top:
         args += ["--top-module", top]
-    res = run_tool("verilator", [*args, *files], cwd=workdir, limits=limits)
+    return [*args, *files]
+
+
+def lint_verilator(workdir: Path, files: list[str], top: str | None, limits: Limits) -> list[Diagnostic]:
+    res = run_tool("verilator", verilator_lint_args(files, top), cwd=workdir, limits=limits)
+    return verilator_diagnostics(res)
+
+
+def verilator_diagnostics(res: ProcessResult) -> list[Diagnostic]:
+    """What a Verilator lint run found."""
     failed = _tool_failure("verilator", res)
     if failed:
         return [failed]

@@ -12,18 +12,20 @@ from typing import Any
 from ..contract import Contract
 from ..errors import InputError
 from ..report import STAGE_WEIGHTS, Category, Diagnostic, Level, Severity, StageResult, VerificationReport
-from ..testbench.base import SimContext, Testbench, load_testbench
+from ..testbench.base import IcarusBench, SimContext, Testbench, load_testbench
 from ..tools import sandbox
+from ..tools.invoke import run_tool, run_tools
+from ..tools.sandbox import ProcessResult
 from .cache import default_cache, verification_key
 from .diagnostics import attach_source, classify
 from .elaborate import DESIGN_FILE, Elaboration, elaborate
 from .extract import extract_verilog
 from .interface import check_contract
-from .lint import LINTERS
+from .lint import LINTERS, iverilog_diagnostics, iverilog_lint_args, verilator_diagnostics, verilator_lint_args
 from .options import VerifyOptions
 from .preprocess import macros_left_defined, precheck
 from .screen import name_problems, screen
-from .synth import synth_check
+from .synth import synth_diagnostics, yosys_args
 
 SourceLike = str | os.PathLike[str] | Sequence[os.PathLike[str]]
 StageCallback = Callable[[StageResult], None]
@@ -210,28 +212,28 @@ def _static_and_dynamic(run: _Run, src: str, top: str | None, contract: Contract
         (work / DESIGN_FILE).write_text(src + (trailer + "\n" if trailer else ""))
         ctx = SimContext(workdir=work, design_file=DESIGN_FILE, top=top, module=elab.module(top),
                          options=opts, nonce="CMV" + secrets.token_hex(12))
-        # 4. lint
+        # 4. lint and 5. synth: their tools run in one sandbox call (see _static_tools), read stage by stage
+        static = _static_tools(ctx, tb, opts)
         if "lint" in opts.stages:
             t = time.monotonic()
             diags: list[Diagnostic] = []
             for name in opts.linters:
                 if name == "iverilog":
-                    diags += _lint_iverilog_with_bench(ctx, tb, opts)
+                    diags += _lint_iverilog_with_bench(ctx, opts, static)
                 else:
-                    diags += LINTERS[name](work, [DESIGN_FILE], top, opts.tool_limits)
+                    diags += _static_result(static, name, verilator_diagnostics)
             attach_source(diags, src, DESIGN_FILE)
             errors = [d for d in diags if d.severity is Severity.ERROR]
-            run.record(StageResult(name="lint", passed=not errors, duration_s=time.monotonic() - t,
+            run.record(StageResult(name="lint", passed=not errors, duration_s=static.lint_s + time.monotonic() - t,
                                    diagnostics=diags, info={"linters": list(opts.linters)}))
             if run.stopped:
                 return
-        # 5. synth
         if "synth" in opts.stages:
             t = time.monotonic()
-            diags, info = synth_check(work, [DESIGN_FILE], top, opts.tool_limits, _line_finder(elab))
+            diags, info = _static_result(static, "yosys", lambda res: synth_diagnostics(res, work, _line_finder(elab)))
             attach_source(diags, src, DESIGN_FILE)
             run.record(StageResult(name="synth", passed=not any(d.severity is Severity.ERROR for d in diags),
-                                   duration_s=time.monotonic() - t, diagnostics=diags, info=info))
+                                   duration_s=static.synth_s + time.monotonic() - t, diagnostics=diags, info=info))
             if run.stopped:
                 return
         # 6. simulate: design code runs only if the design stood alone in pyslang (continue_on_fail or not): a
@@ -249,26 +251,95 @@ def _static_and_dynamic(run: _Run, src: str, top: str | None, contract: Contract
                                    info={"testbench": tb.describe(), "isolation": str(sandbox.isolation())}))
 
 
-def _lint_iverilog_with_bench(ctx: SimContext, tb: Testbench | None, opts: VerifyOptions) -> list[Diagnostic]:
+# Whether the static tools of one run (iverilog, verilator --lint-only, yosys) run at once inside their one
+# sandbox call, or one after another.
+STATIC_CONCURRENT = True
+
+
+@dataclass
+class _Static:
+    """The static tools of one run, run together in one sandbox call: results by tool name, stage times."""
+
+    results: dict[str, ProcessResult | None] = field(default_factory=dict)
+    args: dict[str, list[str]] = field(default_factory=dict)
+    lint_s: float = 0.0
+    synth_s: float = 0.0
+
+
+def _static_tools(ctx: SimContext, tb: Testbench | None, opts: VerifyOptions) -> _Static:
+    """Run every static tool the lint and synth stages need in ONE sandbox call (one launch, not one per tool).
+
+    Their command lines hold only file names this code chose and the top module's name, which the screen
+    checked is a plain identifier. Each tool's output, exit status and limits stay its own, and the stages
+    read them in order as before: a lint failure still stops the run before synth counts (Yosys's result is
+    then thrown away). A single tool runs on its own.
+    """
+    calls: list[tuple[str, list[str]]] = []
+    if "lint" in opts.stages:
+        for name in opts.linters:
+            if name == "iverilog":
+                bench = _icarus_bench(ctx, tb, opts)
+                calls.append((name, iverilog_lint_args(bench.files, bench.top, _PREBUILT) if bench
+                              else iverilog_lint_args([ctx.design_file], ctx.top)))
+            else:
+                calls.append((name, verilator_lint_args([ctx.design_file], ctx.top)))
+    if "synth" in opts.stages:
+        calls.append(("yosys", yosys_args(ctx.workdir, [ctx.design_file], ctx.top)))
+    static = _Static(args={name: args for name, args in calls})
+    if not calls:
+        return static
+    t = time.monotonic()
+    if len(calls) == 1:
+        results: list[ProcessResult | None] = [run_tool(calls[0][0], calls[0][1], cwd=ctx.workdir,
+                                                        limits=opts.tool_limits)]
+    else:
+        results = run_tools(calls, cwd=ctx.workdir, limits=opts.tool_limits.scaled(
+            wall_s=opts.tool_limits.wall_s * len(calls)), concurrent=STATIC_CONCURRENT)
+    static.results = {name: res for (name, _), res in zip(calls, results)}
+    took = time.monotonic() - t
+    yosys = static.results.get("yosys")
+    if yosys is not None and (len(calls) == 1 or not STATIC_CONCURRENT):
+        static.synth_s = min(took, yosys.duration_s)
+    static.lint_s = took - static.synth_s
+    return static
+
+
+def _static_result(static: _Static, name: str, read: Callable[[ProcessResult], Any]) -> Any:
+    """Read one tool's result from the shared call; a tool the call never started ran out of time."""
+    res = static.results[name]
+    if res is None:
+        res = ProcessResult(argv=[name, *static.args[name]], returncode=None, stdout="",
+                            stderr=f"{name} did not start: the static checks ran out of time", duration_s=0.0,
+                            timed_out=True)
+    return read(res)
+
+
+_PREBUILT = "cm_prebuilt.vvp"
+
+
+def _icarus_bench(ctx: SimContext, tb: Testbench | None, opts: VerifyOptions) -> IcarusBench | None:
+    """The Icarus bench the simulate stage will run, written out now so the lint compile also builds its image."""
+    if tb is not None and "simulate" in opts.stages and opts.simulator == "icarus":
+        return tb.prepare_icarus(ctx)
+    return None
+
+
+def _lint_iverilog_with_bench(ctx: SimContext, opts: VerifyOptions, static: _Static) -> list[Diagnostic]:
     """Icarus lint; when an Icarus bench will run later, one compile of design + bench serves both.
 
     Only diagnostics in the design count for lint. If the joint compile fails outside the design (the
     bench does not fit), the design is linted alone and the simulate stage reports the bench problem.
     """
-    lint = LINTERS["iverilog"]
-    bench = None
-    if tb is not None and "simulate" in opts.stages and opts.simulator == "icarus":
-        bench = tb.prepare_icarus(ctx)
-    if bench is None:
-        return lint(ctx.workdir, [ctx.design_file], ctx.top, opts.tool_limits)
-    diags = lint(ctx.workdir, bench.files, bench.top, opts.tool_limits, output="cm_prebuilt.vvp")
+    diags = _static_result(static, "iverilog", iverilog_diagnostics)
+    if _PREBUILT not in static.args["iverilog"]:
+        return diags
     mine = [d for d in diags if d.file and d.file.endswith(ctx.design_file)]
-    if (ctx.workdir / "cm_prebuilt.vvp").exists():
-        ctx.prebuilt = "cm_prebuilt.vvp"
+    if (ctx.workdir / _PREBUILT).exists():
+        ctx.prebuilt = _PREBUILT
         return mine
     if any(d.severity is Severity.ERROR for d in mine):
         return mine
-    return lint(ctx.workdir, [ctx.design_file], ctx.top, opts.tool_limits)
+    return LINTERS["iverilog"](ctx.workdir, [ctx.design_file], ctx.top, opts.tool_limits)
 
 
 def _parse_stage(run: _Run, elab: Elaboration, contract: Contract | None) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..report import Category, Diagnostic, Severity
 from ..tools.invoke import run_tool
-from ..tools.sandbox import Limits
+from ..tools.sandbox import Limits, ProcessResult
 from .diagnostics import classify, parse_yosys
 
 _LATCH = re.compile(r"Latch inferred for signal `\\?[\w$.]*?\\?(?P<sig>[\w$]+)' from process `[^']*?\$(?P<file>[\w./-]+):(?P<line>\d+)")
@@ -128,13 +128,28 @@ def duplicate_drivers(rtlil: str) -> list[str]:
     return found
 
 
-def synth_check(workdir: Path, files: list[str], top: str, limits: Limits,
-                line_of: Callable[[str], int | None]) -> tuple[list[Diagnostic], dict[str, Any]]:
-    """Run Yosys; return diagnostics (errors for real hardware problems) and info (cell count)."""
+def yosys_args(workdir: Path, files: list[str], top: str) -> list[str]:
+    """The Yosys command line of the synth check (writes the normalised copies it reads, if any).
+
+    `top` must be a plain identifier (the screen's name check) and `files` names this code chose: the script
+    holds nothing else.
+    """
     reads = "; ".join(f"read_verilog -sv {f}" for f in yosys_inputs(workdir, files))
     script = (f"{reads}; hierarchy -check -top {top}; tee -q -o proc.log proc; flatten; write_rtlil cm_pre.il; "
               "opt_clean; tee -q -o check.log check; tee -q -o stat.log stat")
-    res = run_tool("yosys", ["-q", "-p", script], cwd=workdir, limits=limits)
+    return ["-q", "-p", script]
+
+
+def synth_check(workdir: Path, files: list[str], top: str, limits: Limits,
+                line_of: Callable[[str], int | None]) -> tuple[list[Diagnostic], dict[str, Any]]:
+    """Run Yosys; return diagnostics (errors for real hardware problems) and info (cell count)."""
+    res = run_tool("yosys", yosys_args(workdir, files, top), cwd=workdir, limits=limits)
+    return synth_diagnostics(res, workdir, line_of)
+
+
+def synth_diagnostics(res: ProcessResult, workdir: Path,
+                      line_of: Callable[[str], int | None]) -> tuple[list[Diagnostic], dict[str, Any]]:
+    """Read a finished `yosys_args` run (its output and the logs it left in workdir)."""
     info: dict[str, Any] = {}
     diags: list[Diagnostic] = []
     if res.timed_out or res.killed_by_limit:

@@ -133,6 +133,12 @@ def serve_one(req: dict[str, Any], send: Any, run_pipeline: Any) -> None:
 
 
 def main() -> None:
+    from ..tools.sandbox import enter_private_network
+
+    try:  # before any thread starts: this worker's sandboxes share its own empty network namespace
+        enter_private_network()
+    except CircuitMuseError:
+        pass  # no sandbox here: each request finds that out (and says so) itself
     _exit_with_parent()
     _limit_self()
     replies = os.fdopen(os.dup(1), "wb", buffering=0)

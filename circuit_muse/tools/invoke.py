@@ -5,7 +5,7 @@ import os
 from collections.abc import Sequence
 
 from .registry import require
-from .sandbox import Limits, ProcessResult, compile_cache_dir, run
+from .sandbox import Limits, ProcessResult, compile_cache_dir, run, run_batch
 
 # Variables that must not leak into tool runs (a developer's shell may set these for other tools).
 _SCRUB = ("PYTEST_CURRENT_TEST", "COCOTB_RESULTS_FILE", "MODULE", "TOPLEVEL", "TESTCASE")
@@ -44,3 +44,23 @@ def run_tool(name: str, args: Sequence[str], *, cwd: str | os.PathLike[str], lim
         env.pop("OBJCACHE", None)
     return run([tool.path, *args], cwd=cwd, limits=limits, env=env, stdin=stdin, writable=binds, hide=hide,
                python=name in _RUNS_PYTHON)
+
+
+def run_tools(calls: Sequence[tuple[str, Sequence[str]]], *, cwd: str | os.PathLike[str], limits: Limits,
+              concurrent: bool = False) -> list[ProcessResult | None]:
+    """Run several tools (name, args) in ONE sandbox call (see sandbox.run_batch): for static checks.
+
+    They share one environment (each tool's own variables merged) and get no compile cache and no Python
+    runtime: for tools that compile or check the design without running anything (iverilog, verilator
+    --lint-only, yosys). `limits.wall_s` is the budget of the whole batch. One result per call, in order; None
+    for a tool the batch never started because its time ran out.
+    """
+    env = dict(os.environ)
+    argvs = []
+    for name, args in calls:
+        tool = require(name)
+        env.update(tool.env)
+        argvs.append([tool.path, *args])
+    for k in (*_SCRUB, "OBJCACHE"):
+        env.pop(k, None)
+    return run_batch(argvs, cwd=cwd, limits=limits, env=env, concurrent=concurrent)
