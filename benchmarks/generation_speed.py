@@ -447,7 +447,7 @@ def run_precision(precision: str, folder: Path, device: str, args: argparse.Name
         del logits
     tokens = args.eager_tokens if eager else args.max_new_tokens
     reps_n = args.eager_repeats if eager else args.repeats
-    for n in args.samples:
+    for n in (args.eager_samples if eager else args.samples):
         def request(seed: int, n: int = n) -> Any:
             return GenerationRequest(messages, n=n, max_new_tokens=tokens, temperature=1.0, seed=seed)
 
@@ -547,22 +547,24 @@ def run_lookup(device: str, args: argparse.Namespace, results: dict[str, Any]) -
     results["lookup"] = section
     for i, item in enumerate(traffic):
         messages = [Message(m["role"], m["content"]) for m in item["messages"]]
-        for label, n, temperature in (("greedy", 1, 0.0), ("1 sample, T=0.2 (loop default)", 1, 0.2),
-                                      ("4 samples, T=0.8 (loop default)", 4, 0.8)):
+        cases = {"greedy": ("greedy", 1, 0.0), "t02": ("1 sample, T=0.2 (loop default)", 1, 0.2),
+                 "n4": ("4 samples, T=0.8 (loop default)", 4, 0.8)}
+        for label, n, temperature in (cases[c] for c in args.lookup_cases):
             case: dict[str, Any] = {"request": i, "prompt": item["prompt"], "case": label, "samples": n}
             texts = {}
             for lookup in (0, LOOKUP_TOKENS):
                 nano.options.prompt_lookup = lookup
                 req = GenerationRequest(messages, n=n, temperature=temperature, seed=11,
                                         max_new_tokens=args.lookup_max_new_tokens)
-                nano.generate(req)  # capture
-                runs = []
-                for _ in range(3):
+                runs = [nano.generate(req)]  # the first call captures its graphs: timed only with no repeats
+                if args.lookup_repeats:
+                    runs = []
+                for _ in range(args.lookup_repeats):
                     if device == "cuda":
                         torch.cuda.synchronize()
                     res = nano.generate(req)
                     runs.append(res)
-                mid = sorted(runs, key=lambda r: r.duration_s)[1]
+                mid = sorted(runs, key=lambda r: r.duration_s)[len(runs) // 2]
                 toks = sum(c.completion_tokens for c in mid.completions)
                 texts[lookup] = mid.texts
                 case[f"lookup_{lookup}"] = {
@@ -570,7 +572,13 @@ def run_lookup(device: str, args: argparse.Namespace, results: dict[str, Any]) -
                     "tokens_per_s": round(toks / mid.duration_s, 1), "steps": mid.extra.get("steps"),
                     "lookup_steps": mid.extra.get("lookup_steps"), "lookup_accepted": mid.extra.get("lookup_accepted"),
                     "prompt_tokens": mid.prompt_tokens,
+                    "longest_row_tokens": max(c.completion_tokens for c in mid.completions),
+                    "seconds_all_runs": [round(r.duration_s, 4) for r in runs],
                 }
+                steps = case[f"lookup_{lookup}"]["steps"]
+                # tokens of the longest row per device step after the prefill: what the loop's rounds wait for
+                case[f"lookup_{lookup}"]["tokens_per_step"] = round(
+                    (case[f"lookup_{lookup}"]["longest_row_tokens"] - 1) / steps, 3) if steps else None
             a, b = case["lookup_0"], case[f"lookup_{LOOKUP_TOKENS}"]
             case["speedup"] = round(a["seconds"] / b["seconds"], 3)
             case["same_text"] = texts[0] == texts[LOOKUP_TOKENS]
@@ -593,11 +601,11 @@ def project_lookup(results: dict[str, Any]) -> None:
     for case in section["cases"]:
         n = case["samples"]
         cost = costs.get(n) or costs.get(min(costs, key=lambda s: abs(s - n)))
-        with_l, without = case[f"lookup_{LOOKUP_TOKENS}"], case["lookup_0"]
-        per_row = with_l["tokens"] / n
+        with_l = case[f"lookup_{LOOKUP_TOKENS}"]
+        # the lookup run's own output, once with its plain steps and checks, once with one plain step per token
         plain_steps = (with_l["steps"] or 0) - (with_l["lookup_steps"] or 0)
         t_with = plain_steps * cost["step_ms"] + (with_l["lookup_steps"] or 0) * cost["check_ms"]
-        t_without = (per_row - 1) * cost["step_ms"]
+        t_without = (with_l["longest_row_tokens"] - 1) * cost["step_ms"]
         out.append({"request": case["request"], "case": case["case"], "cost_rows": cost["rows"],
                     "projected_speedup": round(t_without / t_with, 3) if t_with else None})
     section["projected_7b"] = out
@@ -782,12 +790,15 @@ def markdown(results: dict[str, Any]) -> str:
     look = results.get("lookup")
     if look:
         lines += [f"## Prompt lookup on real repair traffic ({look['model']}, {look['dtype']}, {look['decode']})", "",
-                  "| request | case | tokens | s without | s with | speed-up | steps without -> with | drafts kept |"
-                  " same text |", "|---|---|---|---|---|---|---|---|---|"]
+                  "| request | case | tokens (all rows) | s without | s with | speed-up | steps without -> with |"
+                  " longest-row tokens per step, without -> with | drafts kept | same text |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
         for c in look["cases"]:
             a, b = c["lookup_0"], c[f"lookup_{look['draft_tokens']}"]
-            lines.append(f"| {c['request']} | {c['case']} | {b['tokens']} | {a['seconds']} | {b['seconds']} | "
-                         f"{c['speedup']}x | {a['steps']} -> {b['steps']} | {b['lookup_accepted']} | {c['same_text']} |")
+            lines.append(f"| {c['request']} | {c['case']} | {a['tokens']} -> {b['tokens']} | {a['seconds']} | "
+                         f"{b['seconds']} | {c['speedup']}x | {a['steps']} -> {b['steps']} | "
+                         f"{a.get('tokens_per_step')} -> {b.get('tokens_per_step')} | {b['lookup_accepted']} | "
+                         f"{c['same_text']} |")
         lines.append("")
     if costs:
         lines.append("7B (bf16, graphs): " + "; ".join(
@@ -814,16 +825,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--eager-tokens", type=int, default=64, help="tokens per sample for bf16-eager (slow)")
     parser.add_argument("--eager-repeats", type=int, default=2)
+    parser.add_argument("--eager-samples", type=lambda s: [int(x) for x in s.split(",")], default=[1])
     parser.add_argument("--no-logits", dest="logits", action="store_false", help="skip the logit comparison")
     parser.add_argument("--no-profile", dest="profile", action="store_false", help="skip the step profile")
     parser.add_argument("--no-lookup", dest="lookup", action="store_false", help="skip prompt lookup")
     parser.add_argument("--lookup-requests", type=int, default=3, help="repair requests to replay")
     parser.add_argument("--lookup-max-new-tokens", type=int, default=400)
+    parser.add_argument("--lookup-repeats", type=int, default=3,
+                        help="timed calls per case after the first; 0 = the first call only (step counts)")
+    parser.add_argument("--lookup-cases", type=lambda s: [c for c in s.split(",") if c], default=["greedy", "t02", "n4"],
+                        help="greedy, t02 (1 sample at T=0.2) and n4 (4 samples at T=0.8), comma-separated")
     parser.add_argument("--time-budget", type=float, default=330.0,
                         help="seconds after which the remaining parts are skipped (recorded as errors)")
     parser.add_argument("--tag", default=None, help="suffix of the result files (default: the card)")
     args = parser.parse_args(argv)
     args.out = output_dir(args, "generation_speed", parser)
+    if set(args.lookup_cases) - {"greedy", "t02", "n4"}:
+        parser.error("--lookup-cases takes greedy, t02 and n4")
     for p in args.precisions:
         if p not in PRECISIONS:
             parser.error(f"unknown precision {p!r}; choose from {', '.join(PRECISIONS)}")
