@@ -385,3 +385,13 @@ def test_cm_launch_refuses_to_keep_root() -> None:
     res = subprocess.run([exe, "0", "65534", "10", str(1 << 30), str(1 << 20), "10", "--", "id", "-u"],
                          capture_output=True, text=True, timeout=30)
     assert res.returncode == 126 and res.stdout == "" and "root" in res.stderr
+
+
+def test_dev_is_fresh_and_holds_only_what_tools_use() -> None:
+    with sandbox.workdir() as work:
+        res = _sh("ls -A /dev; echo x > /dev/null && echo null-ok; head -c 8 /dev/urandom | wc -c; "
+                  "ls /dev/vda /dev/mem /dev/kmsg 2>&1 | grep -c 'No such file'", work)
+    names = set(res.stdout.split("null-ok")[0].split())
+    assert {"null", "zero", "urandom", "stdin", "stdout", "stderr", "fd"} <= names
+    assert not names & {"vda", "mem", "kmsg", "sda", "nvme0"}
+    assert "null-ok" in res.stdout and res.stdout.split()[-2:] == ["8", "3"], res.output

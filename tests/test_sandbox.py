@@ -98,7 +98,7 @@ def test_a_batch_never_follows_a_link_it_reads_back(tmp_path: Path) -> None:
     work = tmp_path / "work"
     work.mkdir()
     try:
-        swap = f"for f in cm-batch-*/0.out cm-batch-*/0.err; do rm -f $f; ln -s {canary} $f; done; echo done"
+        swap = f"for f in cm-batch-*-0.out cm-batch-*-0.err; do rm -f $f; ln -s {canary} $f; done; echo done"
         (res,) = sandbox.run_batch([["sh", "-c", swap]], cwd=work)
     finally:
         canary.unlink()
@@ -109,3 +109,28 @@ def test_a_batch_never_follows_a_link_it_reads_back(tmp_path: Path) -> None:
 def test_a_batch_refuses_a_missing_tool_up_front(tmp_path: Path) -> None:
     with pytest.raises(ToolNotFound, match="CIRCUIT_MUSE_"):
         sandbox.run_batch([["true"], ["/nonexistent/yosys"]], cwd=tmp_path)
+
+
+def test_a_work_directory_removed_in_the_background_is_gone_soon_and_before_exit() -> None:
+    import subprocess
+    import sys
+
+    with sandbox.workdir(remove_in_background=True) as d:
+        (d / "sub").mkdir()
+        (d / "sub" / "f").write_text("x")
+    for _ in range(100):
+        if not d.exists():
+            break
+        time.sleep(0.05)
+    assert not d.exists()
+    # a process that exits right after leaving one behind still removes it
+    code = ("from circuit_muse.tools import sandbox\n"
+            "for _ in range(20):\n"
+            "    with sandbox.workdir(prefix='cm-exit-', remove_in_background=True) as d:\n"
+            "        (d / 'f').write_text('x')\n"
+            "print(d.parent)")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         cwd=Path(__file__).resolve().parents[1])
+    assert res.returncode == 0, res.stderr
+    left = [p for p in Path(res.stdout.strip()).glob("cm-exit-*")]
+    assert left == []

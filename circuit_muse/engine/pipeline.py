@@ -203,7 +203,7 @@ def _static_and_dynamic(run: _Run, src: str, top: str | None, contract: Contract
     top = elab.top
     if run.stopped or not top:
         return
-    with sandbox.workdir(prefix="cm-verify-") as work:
+    with sandbox.workdir(prefix="cm-verify-", remove_in_background=True) as work:
         # The design's macros and net-type default end with the design: a bench compiled after it in the same
         # call sees none of them.
         trailer = "".join(f"\n`undef {name}" for name in macros_left_defined(elab.tree, elab.source_manager))
