@@ -16,7 +16,7 @@ from typing import Any
 
 from ..report import Category, Diagnostic, Severity
 from ..tools.invoke import run_tool
-from ..tools.sandbox import Limits, ProcessResult
+from ..tools.sandbox import Limits, ProcessResult, make_dir_for_sandbox
 from .diagnostics import classify, parse_yosys
 
 _LATCH = re.compile(r"Latch inferred for signal `\\?[\w$.]*?\\?(?P<sig>[\w$]+)' from process `[^']*?\$(?P<file>[\w./-]+):(?P<line>\d+)")
@@ -135,9 +135,19 @@ def yosys_args(workdir: Path, files: list[str], top: str) -> list[str]:
     holds nothing else.
     """
     reads = "; ".join(f"read_verilog -sv {f}" for f in yosys_inputs(workdir, files))
-    script = (f"{reads}; hierarchy -check -top {top}; tee -q -o proc.log proc; flatten; write_rtlil cm_pre.il; "
-              "opt_clean; tee -q -o check.log check; tee -q -o stat.log stat")
+    logs = _log_dir(workdir)
+    script = (f"{reads}; hierarchy -check -top {top}; tee -q -o {logs}proc.log proc; flatten; "
+              f"write_rtlil {logs}cm_pre.il; opt_clean; tee -q -o {logs}check.log check; "
+              f"tee -q -o {logs}stat.log stat")
     return ["-q", "-p", script]
+
+
+LOG_DIR = "cm_yosys"  # Yosys's logs and netlist: not in the work directory's top level, which the simulation copies
+
+
+def _log_dir(workdir: Path) -> str:
+    """Where Yosys writes its logs, as a script prefix: LOG_DIR/ where the sandbox can write it, else the top."""
+    return f"{LOG_DIR}/" if make_dir_for_sandbox(workdir / LOG_DIR) else ""
 
 
 def synth_check(workdir: Path, files: list[str], top: str, limits: Limits,
@@ -166,8 +176,10 @@ def synth_diagnostics(res: ProcessResult, workdir: Path,
                                    message=res.output.strip()[-500:] or "yosys failed")], info
 
     def read(name: str) -> str:
-        p = workdir / name
-        return p.read_text(errors="replace") if p.exists() else ""
+        for p in (workdir / LOG_DIR / name, workdir / name):
+            if p.exists():
+                return p.read_text(errors="replace")
+        return ""
 
     for m in _LATCH.finditer(read("proc.log")):
         diags.append(Diagnostic(severity=Severity.ERROR, tool="yosys", code="latch", category=Category.LATCH,

@@ -623,6 +623,23 @@ def make_writable_for_sandbox(path: str | os.PathLike[str], uid: int = SANDBOX_U
         os.chown(path, uid, SANDBOX_GID)
 
 
+def make_dir_for_sandbox(path: str | os.PathLike[str]) -> bool:
+    """Create directory `path` inside a `workdir` so the sandboxed runs of that work directory may write in it.
+
+    Returns False when no such run could (the directory is not under a work directory holding a uid).
+    """
+    target = Path(path).resolve()
+    target.mkdir(exist_ok=True)
+    iso = isolation()
+    if iso.degraded or not _caller_is_root():
+        return True  # the caller's own uid (or the one a user namespace maps back to it)
+    lease = _lease_for(target)
+    if lease is None:
+        return False
+    make_writable_for_sandbox(target, lease.uid)
+    return True
+
+
 def _feed(pipe: IO[bytes], data: bytes) -> None:
     try:
         pipe.write(data)
