@@ -55,8 +55,16 @@ def test_missing_executable_is_a_typed_error(tmp_path: Path) -> None:
 
 # --- several commands in one sandbox call (the static tools of one verify run) --------------------------------
 
+@pytest.fixture(params=["cm-launch", "sh-driver"])
+def batch_runner(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Root callers run a batch with cm-launch's batch form where it exists, else with the sh driver: test both."""
+    if request.param == "sh-driver":
+        monkeypatch.setenv("CIRCUIT_MUSE_LAUNCHER", "off")
+    return str(request.param)
+
+
 @pytest.mark.parametrize("concurrent", [False, True], ids=["in-turn", "at-once"])
-def test_a_batch_keeps_each_commands_output_status_and_arguments(tmp_path: Path, concurrent: bool) -> None:
+def test_a_batch_keeps_each_commands_output_status_and_arguments(tmp_path: Path, concurrent: bool, batch_runner: str) -> None:
     (tmp_path / "a.txt").write_text("hello")
     odd = ["a b", "$(touch pwned)", "`touch pwned`", ";", "'", '"', "-n", "--", "*"]
     results = sandbox.run_batch([["cat", "a.txt"], ["sh", "-c", "echo oops >&2; exit 3"], ["printf", "%s|", *odd],
@@ -70,7 +78,7 @@ def test_a_batch_keeps_each_commands_output_status_and_arguments(tmp_path: Path,
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt"]  # its own bookkeeping is gone
 
 
-def test_a_batch_that_runs_out_of_time_kills_its_whole_tree(tmp_path: Path) -> None:
+def test_a_batch_that_runs_out_of_time_kills_its_whole_tree(tmp_path: Path, batch_runner: str) -> None:
     script = "(sleep 1; echo late > late) & sleep 30"
     running, never = sandbox.run_batch([["sh", "-c", script], ["sh", "-c", "echo started > started"]],
                                        cwd=tmp_path, limits=Limits(wall_s=0.5))
@@ -81,7 +89,7 @@ def test_a_batch_that_runs_out_of_time_kills_its_whole_tree(tmp_path: Path) -> N
     assert not (tmp_path / "late").exists() and not (tmp_path / "started").exists()
 
 
-def test_a_batch_caps_each_commands_output(tmp_path: Path) -> None:
+def test_a_batch_caps_each_commands_output(tmp_path: Path, batch_runner: str) -> None:
     flood, quiet = sandbox.run_batch([["yes", "flood"], ["echo", "fine"]], cwd=tmp_path,
                                      limits=Limits(wall_s=20, output_cap=64 * 1024, file_size=1024 * 1024))
     assert flood is not None and not flood.ok and len(flood.stdout) <= 64 * 1024
@@ -89,7 +97,7 @@ def test_a_batch_caps_each_commands_output(tmp_path: Path) -> None:
     assert quiet is not None and quiet.ok and quiet.stdout == "fine\n"
 
 
-def test_a_batch_never_follows_a_link_it_reads_back(tmp_path: Path) -> None:
+def test_a_batch_never_follows_a_link_it_reads_back(tmp_path: Path, batch_runner: str) -> None:
     """What a command leaves where its output was is read without following links: a tool cannot make the
     caller read (and report) a file only the caller may read."""
     canary = tmp_path.parent / f"canary-{tmp_path.name}"

@@ -18,7 +18,14 @@ In order, it does what `prlimit --cpu=C:C+1 --as=A:A --fsize=F:F --core=0:0 --np
 - set no_new_privs;
 - exec the command, which starts with every capability set empty (the bounding and inheritable sets are
   empty and its uid is not root).
-It takes only numbers and the command; it never runs as anything but root inside bwrap's namespaces.
+
+Its batch form (`--batch PREFIX CONCURRENT -- N1 ARGS1... N2 ARGS2...`, see `sandbox.run_batch`) does what
+the sh driver `sandbox._BATCH_DRIVER` does, without the shell: as the run's uid, with no effective
+capability, it starts each command in turn or all at once, each with stdin from /dev/null and its own
+PREFIXi.out and PREFIXi.err, and writes PREFIXi.start before and PREFIXi.rc (the exit status, or 128 plus
+the signal) after. Each command is exec'd exactly as in the single form.
+It takes only numbers, file-name prefixes and commands; it is only ever started as root inside bwrap's
+namespaces, and it never runs anything as root.
 """
 from __future__ import annotations
 
@@ -39,7 +46,9 @@ DEFAULT_DIR = Path("/var/cache/circuit_muse")
 SOURCE = r"""
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,9 +56,14 @@ SOURCE = r"""
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-/* cm-launch UID GID CPU AS FSIZE NPROC -- COMMAND [ARGS...]  (circuit_muse/tools/launcher.py) */
+/* cm-launch UID GID CPU AS FSIZE NPROC -- COMMAND [ARGS...]
+   cm-launch UID GID CPU AS FSIZE NPROC --batch PREFIX CONCURRENT -- N1 ARGS1... N2 ARGS2...
+   (circuit_muse/tools/launcher.py; the batch form does what sandbox._BATCH_DRIVER does) */
+
+#define MAX_COMMANDS 16
 
 static void die(const char *what) {
     fprintf(stderr, "cm-launch: %s: %s\n", what, strerror(errno));
@@ -72,8 +86,92 @@ static void limit(int resource, const char *name, rlim_t soft, rlim_t hard) {
     if (setrlimit(resource, &r)) die(name);
 }
 
+/* Effective capabilities: the permitted set (raise=1, only right before an exec, as setpriv does) or none. */
+static void effective_caps(int raise) {
+    struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct data[2];
+    if (syscall(SYS_capget, &header, data)) die("capget");
+    for (int i = 0; i < 2; i++) {
+        data[i].effective = raise ? data[i].permitted : 0;
+        data[i].inheritable = 0;
+    }
+    if (syscall(SYS_capset, &header, data)) die("capset");
+}
+
+static void path_of(char *buf, const char *prefix, int i, const char *ext) {
+    if (snprintf(buf, PATH_MAX, "%s%d.%s", prefix, i, ext) >= PATH_MAX) {
+        errno = ENAMETOOLONG;
+        die(prefix);
+    }
+}
+
+static int create(const char *prefix, int i, const char *ext) {
+    char name[PATH_MAX];
+    path_of(name, prefix, i, ext);
+    int fd = open(name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) die(name);
+    return fd;
+}
+
+static pid_t start(const char *prefix, int i, char **cmd) {
+    close(create(prefix, i, "start"));
+    int out = create(prefix, i, "out"), err = create(prefix, i, "err");
+    pid_t pid = fork();
+    if (pid < 0) die("fork");
+    if (pid == 0) {
+        int in = open("/dev/null", O_RDONLY);
+        if (in < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) _exit(126);
+        effective_caps(1);
+        execvp(cmd[0], cmd);
+        fprintf(stderr, "cm-launch: %s: %s\n", cmd[0], strerror(errno));
+        _exit(errno == ENOENT ? 127 : 126);
+    }
+    close(out);
+    close(err);
+    return pid;
+}
+
+static void finish(const char *prefix, int i, pid_t pid) {
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) die("waitpid");
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    char text[16];
+    int n = snprintf(text, sizeof text, "%d\n", code);
+    int fd = create(prefix, i, "rc");
+    if (write(fd, text, (size_t)n) != n) die("write");
+    close(fd);
+}
+
+/* The batch form: each command with its own output files, one after another or all at once. */
+static int batch(const char *prefix, int concurrent, int argc, char **argv) {
+    char **cmds[MAX_COMMANDS];
+    pid_t pids[MAX_COMMANDS];
+    int count = 0;
+    for (int k = 0; k < argc;) {
+        unsigned long long n = number(argv[k]);
+        if (n == 0 || n > (unsigned long long)(argc - k - 1) || count == MAX_COMMANDS) {
+            errno = EINVAL;
+            die("batch arguments");
+        }
+        char **cmd = calloc(n + 1, sizeof *cmd);
+        if (!cmd) die("calloc");
+        memcpy(cmd, argv + k + 1, n * sizeof *cmd);
+        cmds[count++] = cmd;
+        k += (int)n + 1;
+    }
+    for (int i = 0; i < count; i++) {
+        pids[i] = start(prefix, i, cmds[i]);
+        if (!concurrent) finish(prefix, i, pids[i]);
+    }
+    if (concurrent)
+        for (int i = 0; i < count; i++) finish(prefix, i, pids[i]);
+    return 0;
+}
+
 int main(int argc, char **argv) {
-    if (argc < 9 || strcmp(argv[7], "--") != 0) {
+    int batched = argc >= 12 && strcmp(argv[7], "--batch") == 0 && strcmp(argv[10], "--") == 0;
+    if (!batched && (argc < 9 || strcmp(argv[7], "--") != 0)) {
         errno = EINVAL;
         die("usage: cm-launch UID GID CPU AS FSIZE NPROC -- COMMAND [ARGS...]");
     }
@@ -93,21 +191,18 @@ int main(int argc, char **argv) {
         if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) && errno != EINVAL) die("PR_CAPBSET_DROP");
     if (setgroups(0, NULL)) die("setgroups");
     if (setresgid(gid, gid, gid)) die("setresgid");
-    /* As setpriv does: keep the permitted set across the uid change and raise it again until the exec, so the
-       command is looked up as before (the exec itself empties every set: the bounding and inheritable sets
-       are empty and the new uid is not root). */
+    /* As setpriv does: keep the permitted set across the uid change, effective only for the exec, so a command
+       is looked up as before (the exec empties every set: the bounding and inheritable sets are empty and the
+       new uid is not root). */
     if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0)) die("PR_SET_KEEPCAPS");
     if (setresuid(uid, uid, uid)) die("setresuid");
-    struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
-    struct __user_cap_data_struct data[2];
-    if (syscall(SYS_capget, &header, data)) die("capget");
-    for (int i = 0; i < 2; i++) {
-        data[i].effective = data[i].permitted;
-        data[i].inheritable = 0;
-    }
-    if (syscall(SYS_capset, &header, data)) die("capset");
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) && errno != EINVAL) die("PR_CAP_AMBIENT");
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) die("PR_SET_NO_NEW_PRIVS");
+    if (batched) {
+        effective_caps(0);
+        return batch(argv[8], strcmp(argv[9], "1") == 0, argc - 11, argv + 11);
+    }
+    effective_caps(1);
     execvp(argv[8], argv + 8);
     die(argv[8]);
     return 126;

@@ -736,13 +736,15 @@ def run_batch(commands: Sequence[Sequence[str]], *, cwd: str | os.PathLike[str],
     # Bookkeeping files (not a directory: on ext4 with discard an rmdir is a synchronous ~3 ms) in cwd, named
     # with a random prefix, removed once read.
     prefix = f"cm-batch-{secrets.token_hex(6)}-"
+    groups: list[str] = []
+    for c in cmds:
+        groups += [str(len(c)), *c]
+    argv += [prefix, "1" if concurrent else "0", *groups]
     with _uid_for(work, iso) as uid:
-        argv += [prefix, "1" if concurrent else "0"]
-        for c in cmds:
-            argv += [str(len(c)), *c]
         try:
             res = _run_as(argv, work=work, limits=limits, env=env, stdin=None, writable=writable,
-                          readonly=readonly, hide=hide, iso=iso, python=python, uid=uid)
+                          readonly=readonly, hide=hide, iso=iso, python=python, uid=uid,
+                          batch=(prefix, concurrent, groups))
             return _batch_results(work, prefix, cmds, res, limits)
         finally:
             for i in range(len(cmds)):
@@ -852,7 +854,9 @@ def _run(argv: Sequence[str], *, cwd: str | os.PathLike[str], limits: Limits, en
 def _run_as(argv: Sequence[str], *, work: Path, limits: Limits, env: Mapping[str, str] | None,
             stdin: bytes | None, writable: Sequence[str | os.PathLike[str]],
             readonly: Sequence[str | os.PathLike[str]], hide: Sequence[str | os.PathLike[str]],
-            iso: Isolation, python: bool, uid: int) -> ProcessResult:
+            iso: Isolation, python: bool, uid: int, batch: tuple[str, bool, list[str]] | None = None) -> ProcessResult:
+    """Run argv; with `batch` (prefix, concurrent, the commands as run_batch lists them) argv is the sh driver,
+    and cm-launch runs the batch itself instead where it is the sandbox's last step."""
     argv = [str(a) for a in argv]
     cwd = work
     clean_env = scrub_env(env, work)
@@ -865,6 +869,8 @@ def _run_as(argv: Sequence[str], *, work: Path, limits: Limits, env: Mapping[str
                                                [Path(p).resolve() for p in readonly],
                                                [Path(p).resolve() for p in hide], clean_env, python, uid, limits)
         full = prefix + argv
+        if batch is not None and limits_inside:  # cm-launch's batch form: no shell in the sandbox
+            full = [*prefix[:-1], "--batch", batch[0], "1" if batch[1] else "0", "--", *batch[2]]
     prlimit = None if limits_inside else _prlimit_prefix(limits)
     if prlimit:
         full = prlimit + full
