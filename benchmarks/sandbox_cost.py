@@ -1,9 +1,14 @@
 """What the OS sandbox costs per tool call: the same calls through sandbox.run with bwrap and with rlimits only.
 
-Both modes run in the same process, interleaved call by call, so machine load hits them alike. Calls: an
-empty command (`true`: pure launch cost), an iverilog compile of a small design + bench, and a vvp run
-of that image (fed on stdin, as the engine runs it). Reported: median ms per call, the ratio
-bwrap/rlimits and the added ms, plus the load average seen.
+All modes run in the same process, interleaved call by call, so machine load hits them alike. The process
+first does what a verify worker does (sandbox.enter_private_network), so the bwrap calls are the ones verify
+makes. Modes: `bwrap` (what verify uses: cm-launch where it could be built), `bwrap, prlimit+setpriv`
+(CIRCUIT_MUSE_LAUNCHER=off, the launch before cm-launch; root callers only) and `rlimits` (no sandbox).
+Calls: an empty command (`true`: pure launch cost), an iverilog compile of a small design + bench, a vvp run
+of that image (fed on stdin, as the engine runs it), and the static tools of one verify run (iverilog -Wall,
+verilator --lint-only, yosys) as one batch call, as verify runs them, and as three calls. Reported: median
+wall ms per call and, where the cpuacct cgroup is writable (root), mean CPU ms of the call and everything it
+started; the added cost of each sandbox mode over rlimits; the load average seen.
 
     .venv/bin/python benchmarks/sandbox_cost.py [--repeat 30] [--out DIR | --update-results]
 """
@@ -20,8 +25,11 @@ from pathlib import Path
 
 from _results import add_output_args, output_dir  # noqa: E402 - benchmarks/ is the script's own folder
 
+from circuit_muse.engine.lint import iverilog_lint_args, verilator_lint_args
+from circuit_muse.engine.synth import yosys_args
 from circuit_muse.tools import sandbox
-from circuit_muse.tools.invoke import run_tool
+from circuit_muse.tools.invoke import run_tool, run_tools
+from circuit_muse.tools.launcher import LAUNCHER_ENV, launcher
 from circuit_muse.tools.registry import require, versions
 from circuit_muse.tools.sandbox import Limits
 
@@ -37,11 +45,15 @@ BENCH = """module tb; reg clk = 0, rst = 1; wire [7:0] q; integer i;
 endmodule
 """
 LIMITS = Limits(wall_s=60, cpu_s=60)
+CGROUP = Path("/sys/fs/cgroup/cpuacct/circuit_muse_sandbox_cost")
 
 
 def calls(work: Path) -> dict[str, Callable[[], None]]:
     (work / "design.sv").write_text(DESIGN)
     (work / "tb.sv").write_text(BENCH)
+    static = [("iverilog", iverilog_lint_args(["design.sv", "tb.sv"], "tb", "lint.vvp")),
+              ("verilator", verilator_lint_args(["design.sv"], "dut")),
+              ("yosys", yosys_args(work, ["design.sv"], "dut"))]
 
     def launch() -> None:
         assert sandbox.run(["true"], cwd=work, limits=LIMITS).returncode == 0
@@ -54,15 +66,37 @@ def calls(work: Path) -> dict[str, Callable[[], None]]:
         res = run_tool("vvp", ["-n", "/dev/stdin"], cwd=work, limits=LIMITS, stdin=(work / "sim.vvp").read_bytes())
         assert "CM_RESULT pass=100" in res.stdout, res.output
 
+    def static_batch() -> None:
+        results = run_tools(static, cwd=work, limits=LIMITS.scaled(wall_s=3 * LIMITS.wall_s), concurrent=True)
+        assert all(r is not None and r.returncode == 0 for r in results), results
+
+    def static_calls() -> None:
+        for name, args in static:
+            assert run_tool(name, args, cwd=work, limits=LIMITS).returncode == 0
+
     compile_()
-    return {"launch (`true`)": launch, "iverilog compile": compile_, "vvp run": simulate}
+    return {"launch (`true`)": launch, "iverilog compile": compile_, "vvp run": simulate,
+            "static tools of one run, one call": static_batch, "static tools of one run, three calls": static_calls}
 
 
-def timed(fn: Callable[[], None], mode: str) -> float:
-    os.environ[sandbox.MODE_ENV] = mode
+def _cpu_meter() -> Callable[[], float] | None:
+    """Milliseconds of CPU used so far by this process and everything it started (cpuacct), if available."""
+    try:
+        CGROUP.mkdir(exist_ok=True)
+        (CGROUP / "tasks").write_text(str(os.getpid()))
+        fd = os.open(CGROUP / "cpuacct.usage", os.O_RDONLY)
+    except OSError:
+        return None
+    return lambda: int(os.pread(fd, 64, 0)) / 1e6
+
+
+def timed(fn: Callable[[], None], mode: str, cpu: Callable[[], float] | None) -> tuple[float, float | None]:
+    os.environ[sandbox.MODE_ENV] = "rlimits" if mode == "rlimits" else "bwrap"
+    os.environ[LAUNCHER_ENV] = "off" if mode == "bwrap, prlimit+setpriv" else ""
+    c = cpu() if cpu else 0.0
     t = time.perf_counter()
     fn()
-    return (time.perf_counter() - t) * 1000
+    return (time.perf_counter() - t) * 1000, (cpu() - c) if cpu else None
 
 
 def main() -> int:
@@ -74,30 +108,47 @@ def main() -> int:
     require("iverilog")
     os.environ[sandbox.MODE_ENV] = "bwrap"
     iso = str(sandbox.isolation())  # fails loudly if bwrap cannot run here
+    private_net = sandbox.enter_private_network()
+    modes = ["bwrap", *(["bwrap, prlimit+setpriv"] if launcher() else []), "rlimits"]
+    cpu = _cpu_meter()
     load_before = os.getloadavg()
     rows = {}
     with sandbox.workdir(prefix="cm-bench-") as work:
         for name, fn in calls(work).items():
-            for mode in ("bwrap", "rlimits"):  # warm both paths
-                timed(fn, mode)
-            samples: dict[str, list[float]] = {"bwrap": [], "rlimits": []}
+            for mode in modes:  # warm every path
+                timed(fn, mode, cpu)
+            samples: dict[str, list[tuple[float, float | None]]] = {m: [] for m in modes}
             for _ in range(args.repeat):
-                for mode in ("bwrap", "rlimits"):
-                    samples[mode].append(timed(fn, mode))
-            b, r = statistics.median(samples["bwrap"]), statistics.median(samples["rlimits"])
-            rows[name] = {"bwrap_ms": round(b, 2), "rlimits_ms": round(r, 2), "ratio": round(b / r, 2),
-                          "added_ms": round(b - r, 2)}
-    res = {"repeat": args.repeat, "isolation": iso, "rows": rows, "tools": versions(),
+                for mode in modes:
+                    samples[mode].append(timed(fn, mode, cpu))
+            row: dict[str, float | None] = {}
+            for mode in modes:
+                row[f"{mode} ms"] = round(statistics.median(s[0] for s in samples[mode]), 2)
+                row[f"{mode} cpu ms"] = (round(statistics.mean(s[1] for s in samples[mode] if s[1] is not None), 2)
+                                         if cpu else None)
+            for mode in modes[:-1]:
+                row[f"{mode} added ms"] = round(row[f"{mode} ms"] - row["rlimits ms"], 2)  # type: ignore[operator]
+                if cpu:
+                    row[f"{mode} added cpu ms"] = round(row[f"{mode} cpu ms"] - row["rlimits cpu ms"], 2)  # type: ignore[operator]
+            rows[name] = row
+    os.environ.pop(LAUNCHER_ENV, None)
+    res = {"repeat": args.repeat, "isolation": iso, "private_network_namespace": private_net,
+           "launcher": launcher(), "modes": modes, "rows": rows, "tools": versions(),
            "loadavg_before": [round(x, 2) for x in load_before],
            "loadavg_after": [round(x, 2) for x in os.getloadavg()], "cpus": os.cpu_count(),
            "python": platform.python_version()}
     out = out_dir / "sandbox_cost.json"
     out.write_text(json.dumps(res, indent=2) + "\n")
+    cols = [(f"{m} ms", f"{m} wall ms") for m in modes] + [(f"{m} cpu ms", f"{m} CPU ms") for m in modes if cpu]
+    cols += [(f"{m} added ms", f"{m}: added wall ms") for m in modes[:-1]]
+    cols += [(f"{m} added cpu ms", f"{m}: added CPU ms") for m in modes[:-1] if cpu]
     lines = ["# Sandbox cost per tool call (bwrap vs rlimits only)", "",
-             f"Median of {args.repeat} interleaved calls each; {os.cpu_count()} cores; load average "
-             f"{res['loadavg_before'][0]} before, {res['loadavg_after'][0]} after; isolation: {iso}.", "",
-             "| call | bwrap ms | rlimits ms | ratio | added ms |", "|---|---|---|---|---|"]
-    lines += [f"| {k} | {v['bwrap_ms']} | {v['rlimits_ms']} | {v['ratio']} | {v['added_ms']} |" for k, v in rows.items()]
+             f"Median wall time (and mean CPU time of the call and everything it started, cpuacct) of "
+             f"{args.repeat} interleaved calls each; {os.cpu_count()} cores; load average "
+             f"{res['loadavg_before'][0]} before, {res['loadavg_after'][0]} after; isolation: {iso}; "
+             f"calls made as a verify worker makes them (its own network namespace: {private_net}).", "",
+             "| call | " + " | ".join(title for _, title in cols) + " |", "|---|" + "---|" * len(cols)]
+    lines += [f"| {k} | " + " | ".join(str(v[key]) for key, _ in cols) + " |" for k, v in rows.items()]
     lines += ["", f"Reproduce: `.venv/bin/python benchmarks/sandbox_cost.py --repeat {args.repeat}`"]
     out.with_suffix(".md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
