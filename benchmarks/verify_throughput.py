@@ -2,7 +2,8 @@
 
 Pipeline: extract, screen, parse (pyslang), lint (iverilog + verilator), synth (yosys), simulate (a
 small self-checking bench under iverilog+vvp), over a process pool with one worker per core (and, for
-comparison, one more worker than cores).
+comparison, one more worker than cores, and the same pool with no OS sandbox: CIRCUIT_MUSE_SANDBOX=rlimits).
+Every row of one repeat runs in the same minute, one after the other.
 Baseline, in the same run: `iverilog` + `vvp` subprocess calls on the same design + bench files.
 Targets (issues 2 and 8, the latter with the sandbox on): pipeline rate >= 0.5x the raw rate; a cache hit < 1 ms.
 
@@ -27,6 +28,7 @@ import circuit_muse as cm
 from circuit_muse.engine.many import shutdown_pool
 from circuit_muse.testbench import VerilogTestbench
 from circuit_muse.tools.registry import require, versions
+from circuit_muse.tools.sandbox import MODE_ENV
 
 BENCH = """`timescale 1ns/1ps
 module tb;
@@ -111,6 +113,19 @@ def pipeline_rate_batched(items: list[tuple[str, str]], workers: int) -> float:
     return len(designs) / (time.perf_counter() - t0)
 
 
+def without_sandbox(fn, *args):  # type: ignore[no-untyped-def]
+    """fn(*args) with CIRCUIT_MUSE_SANDBOX=rlimits (the workers take the caller's environment per request)."""
+    old = os.environ.get(MODE_ENV)
+    os.environ[MODE_ENV] = "rlimits"
+    try:
+        return fn(*args)
+    finally:
+        if old is None:
+            os.environ.pop(MODE_ENV, None)
+        else:
+            os.environ[MODE_ENV] = old
+
+
 def cache_hit_ms(design: str, bench: str, n: int = 200) -> float:
     tb = VerilogTestbench(bench)
     cm.verify(design, testbench=tb)
@@ -133,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     items = workload(args.designs)
     workers = os.cpu_count() or 1
     pipeline_rate(items[:4], workers)  # warm the pool and the tools
-    raw, pipe, pipe1, batch, per, extra = [], [], [], [], [], []
+    raw, pipe, pipe1, batch, per, extra, bare = [], [], [], [], [], [], []
     load_before = os.getloadavg()
     for _ in range(args.repeat):
         raw.append(raw_rate(items))
@@ -142,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         pipe1.append(pipeline_rate(items, 1))
         batch.append(pipeline_rate(items, workers))
         extra.append(pipeline_rate_batched(items, workers + 1))
+        bare.append(without_sandbox(pipeline_rate_batched, items, workers))
     shutdown_pool()
     res = {
         "designs": args.designs, "repeat": args.repeat, "workers": workers, "cpu_count": os.cpu_count(),
@@ -152,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         "pipeline_one_call_per_design_pool_per_s": statistics.median(batch),
         "pipeline_per_candidate_bench_pool_per_s": statistics.median(per),
         "pipeline_batch_pool_one_more_worker_per_s": statistics.median(extra),
+        "pipeline_batch_pool_rlimits_only_per_s": statistics.median(bare),
         "ratio_pool_vs_raw_per_repeat": [round(p / r, 3) for p, r in zip(pipe, raw)],
         "loadavg_1m_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
         "cache_hit_ms_median": cache_hit_ms(*items[0]),
@@ -161,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     res["ratio_serial_vs_raw"] = res["pipeline_serial_1worker_per_s"] / res["raw_iverilog_vvp_per_s"]
     res["ratio_one_more_worker_vs_raw"] = (res["pipeline_batch_pool_one_more_worker_per_s"]
                                            / res["raw_iverilog_vvp_per_s"])
+    res["ratio_rlimits_only_vs_raw"] = res["pipeline_batch_pool_rlimits_only_per_s"] / res["raw_iverilog_vvp_per_s"]
     out.write_text(json.dumps(res, indent=2) + "\n")
     out.with_suffix(".md").write_text(
         "# verify() throughput vs raw iverilog+vvp\n\n"
@@ -175,7 +193,9 @@ def main(argv: list[str] | None = None) -> int:
         f"| full verify(), serial, 1 worker | {res['pipeline_serial_1worker_per_s']:.1f} | "
         f"{res['ratio_serial_vs_raw']:.2f} |\n"
         f"| full verify(), batch, {workers + 1} workers (one more than cores) | "
-        f"{res['pipeline_batch_pool_one_more_worker_per_s']:.1f} | {res['ratio_one_more_worker_vs_raw']:.2f} |\n\n"
+        f"{res['pipeline_batch_pool_one_more_worker_per_s']:.1f} | {res['ratio_one_more_worker_vs_raw']:.2f} |\n"
+        f"| control: full verify(), batch, {workers} workers, no OS sandbox (rlimits only) | "
+        f"{res['pipeline_batch_pool_rlimits_only_per_s']:.1f} | {res['ratio_rlimits_only_vs_raw']:.2f} |\n\n"
         f"Batch ratio per repeat: {res['ratio_pool_vs_raw_per_repeat']}; load average (1 min) before/after: "
         f"{res['loadavg_1m_before_after']}; sandbox: {res['tools'].get('sandbox')}.\n\n"
         f"Cache hit: {res['cache_hit_ms_median']:.3f} ms median.\n\n"
@@ -190,6 +210,8 @@ def main(argv: list[str] | None = None) -> int:
           f"  ratio {res['ratio_serial_vs_raw']:.2f}x")
     print(f"pipeline, {workers + 1} workers:        {res['pipeline_batch_pool_one_more_worker_per_s']:6.1f} designs/s"
           f"  ratio {res['ratio_one_more_worker_vs_raw']:.2f}x")
+    print(f"control, no OS sandbox:      {res['pipeline_batch_pool_rlimits_only_per_s']:6.1f} designs/s"
+          f"  ratio {res['ratio_rlimits_only_vs_raw']:.2f}x")
     print(f"cache hit:                   {res['cache_hit_ms_median']:.3f} ms median (target < 1 ms)")
     return 0
 
