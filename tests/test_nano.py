@@ -73,3 +73,18 @@ def test_example_prompt_generates_verified_verilog(model):
     r = generate_verified(PROMPT, model=model, max_rounds=1, samples=1, seed=0, max_new_tokens=700)
     assert r.spec and r.spec["family"] == "counter"
     assert r.passed and r.report is not None and r.report.functional_tested, r.report and r.report.category
+
+
+def test_loading_prints_nothing(capfd):
+    """Library code never prints: transformers' "Loading weights" bar stays off the caller's terminal, and the
+    caller's own progress-bar setting is left as it was."""
+    from transformers.utils import logging as tlog
+
+    assert tlog.is_progress_bar_enabled()
+    m = get_model("nano").load()
+    try:
+        out, err = capfd.readouterr()
+        assert "Loading weights" not in err + out and (out, err) == ("", "")
+        assert tlog.is_progress_bar_enabled()
+    finally:
+        m.close()

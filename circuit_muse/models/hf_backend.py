@@ -34,6 +34,7 @@ Importing this module imports neither torch nor transformers.
 """
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import importlib.util
@@ -41,7 +42,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -277,7 +278,8 @@ class HFModel(Model):
                  f.model_type, cls.__name__, device, str(dtype).replace("torch.", ""), quant)
         t0 = time.monotonic()
         try:
-            model = cls.from_pretrained(str(f.weights_path), **kwargs)
+            with _quiet_transformers(transformers):
+                model = cls.from_pretrained(str(f.weights_path), **kwargs)
         except ModelError:
             raise
         except (OSError, ValueError, RuntimeError, ImportError, TypeError, KeyError) as exc:
@@ -622,6 +624,20 @@ class HFModel(Model):
         if hit is not None:
             text, finish = text[:hit], "stop"
         return text, count, finish
+
+
+@contextlib.contextmanager
+def _quiet_transformers(transformers: Any) -> Iterator[None]:
+    """No "Loading weights" progress bar from transformers on the caller's terminal (library code never
+    prints); the caller's own setting is restored afterwards."""
+    tlog = transformers.utils.logging
+    was_on = tlog.is_progress_bar_enabled()
+    tlog.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_on:
+            tlog.enable_progress_bar()
 
 
 def _first_stop(text: str, stops: Sequence[str]) -> int | None:
