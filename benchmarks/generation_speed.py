@@ -510,15 +510,15 @@ def run_precision(precision: str, folder: Path, device: str, args: argparse.Name
                  "first call %.2f s vs %.2f s steady", precision, n, row["decode"], row["ttft_s"], tps, tps / n,
                  100 * row.get("fraction_of_bound_measured_copy", 0), first_s, steady_s)
         if device == "cuda" and row["decode"] in ("graph", "compile"):
-            for what, fn in (("profile", lambda: profile_step(model, request(0), res, nbytes["weights"],
-                                                                 bw.get("measured_copy"))),
-                             ("lookup_cost", lambda: lookup_step_cost(model, request(0), res))):
-                if what == "profile" and not args.profile:
-                    continue
-                if what == "lookup_cost" and (precision != "bf16" or not args.lookup):
-                    continue
+            measures: list[tuple[str, Any, tuple[Any, ...]]] = []
+            if args.profile:
+                measures.append(("profile", profile_step,
+                                 (model, request(0), res, nbytes["weights"], bw.get("measured_copy"))))
+            if precision == "bf16" and args.lookup:
+                measures.append(("lookup_cost", lookup_step_cost, (model, request(0), res)))
+            for what, fn, fn_args in measures:
                 try:
-                    row[what] = fn()
+                    row[what] = fn(*fn_args)
                     log.info("%s n=%d %s: %s", precision, n, what, row[what])
                 except Exception as exc:  # a measurement aid must not end the run
                     row[what] = {"error": f"{type(exc).__name__}: {exc}"}

@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from _results import add_output_args, output_dir  # noqa: E402 - benchmarks/ is the script's own folder
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 SATURATING_BUG = """module counter (

@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         "pipeline_per_candidate_bench_pool_per_s": statistics.median(per),
         "pipeline_batch_pool_one_more_worker_per_s": statistics.median(extra),
         "pipeline_batch_pool_rlimits_only_per_s": statistics.median(bare),
-        "ratio_pool_vs_raw_per_repeat": [round(p / r, 3) for p, r in zip(pipe, raw)],
+        "ratio_pool_vs_raw_per_repeat": [round(p / r, 3) for p, r in zip(pipe, raw, strict=True)],
         "loadavg_1m_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
         "cache_hit_ms_median": cache_hit_ms(*items[0]),
     }

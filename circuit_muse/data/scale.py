@@ -26,8 +26,9 @@ from typing import Any
 from ..models.base import Message
 from .families import AXES, FamilyConfig, family_bugs, render, split_configs
 
-__all__ = ["ASSERTION_CLAUSES", "ASSERTION_FRAMES", "EVAL_TEMPLATES", "assertion_requests", "TRAIN_TEMPLATES", "Example", "ScaleReport", "build_examples", "eval_requests",
-           "DEBUG_TEMPLATES", "describe", "held_out_keys", "held_out_points", "matched_point", "phrase", "write_jsonl"]
+__all__ = ["ASSERTION_CLAUSES", "ASSERTION_FRAMES", "DEBUG_TEMPLATES", "EVAL_TEMPLATES", "TRAIN_TEMPLATES", "Example",
+           "ScaleReport", "assertion_requests", "build_examples", "describe", "eval_requests", "held_out_keys",
+           "held_out_points", "matched_point", "phrase", "write_jsonl"]
 
 # Sentence frames. `{d}` is the design description. Train and eval frames share no wording.
 TRAIN_TEMPLATES = (

@@ -295,7 +295,7 @@ def _static_tools(ctx: SimContext, tb: Testbench | None, opts: VerifyOptions) ->
     else:
         results = run_tools(calls, cwd=ctx.workdir, limits=opts.tool_limits.scaled(
             wall_s=opts.tool_limits.wall_s * len(calls)), concurrent=STATIC_CONCURRENT)
-    static.results = {name: res for (name, _), res in zip(calls, results)}
+    static.results = {name: res for (name, _), res in zip(calls, results, strict=True)}
     took = time.monotonic() - t
     yosys = static.results.get("yosys")
     if yosys is not None and (len(calls) == 1 or not STATIC_CONCURRENT):

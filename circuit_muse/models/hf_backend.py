@@ -36,8 +36,8 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import json
 import importlib.util
+import json
 import logging
 import os
 import threading
