@@ -24,7 +24,10 @@ from circuit_muse.models.fast_decode import (  # noqa: E402
     FastDecoder,
     FastDecodeUnsupported,
     Sampling,
+    _add_rms_norm,
     _Lookup,
+    _rope_pair,
+    _silu_mul,
     batch_bucket,
     length_bucket,
     sampling_from_generation_config,
@@ -82,6 +85,23 @@ def test_greedy_tokens_equal_generate_across_prompt_lengths_in_one_bucket(tiny, 
             slots.add(tuple(b.extra["slot"]))
     assert eager.prompt_ids(req(LONGER))[0].shape[1] > eager.prompt_ids(req(PROMPT))[0].shape[1] + 20
     assert slots == {(1, 256)}  # both prompt lengths and every budget reuse one cache bucket
+
+
+@pytest.mark.parametrize("name", ["qwen2_lora", "qwen25vl"])
+def test_fused_pieces_between_adapted_linears_keep_greedy_tokens(tiny, name):
+    """decode=compile on quantized or LoRA layers fuses rope, residual + norm and the SiLU gate between their
+    linears. Here the pieces run uncompiled (compiling is the GPU tests' job): the wiring must not change a token."""
+    eager = load(getattr(tiny, name), decode="eager")
+    fast = load(getattr(tiny, name), decode="loop")
+    decoder: FastDecoder = fast._fast_decoder("loop")
+    decoder._pieces = {"rope": _rope_pair, "add_norm": _add_rms_norm, "silu_mul": _silu_mul}
+    try:
+        assert decoder.compiled
+        for messages in (PROMPT, LONGER):
+            r = req(messages, temperature=0, max_new_tokens=40)
+            assert fast.generate(r).texts == eager.generate(r).texts
+    finally:
+        decoder._pieces = None
 
 
 def test_batch_rows_greedy_equal_one_row(tiny):

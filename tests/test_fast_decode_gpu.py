@@ -42,7 +42,8 @@ def _pair(folder, decode: str = "graph", **options) -> tuple[HFModel, HFModel]:
 
 
 @pytest.mark.parametrize(("name", "decode"), [("qwen2", "graph"), ("qwen25vl", "graph"), ("qwen2_lora", "graph"),
-                                              ("qwen2", "compile"), ("qwen25vl", "compile")])
+                                              ("qwen2", "compile"), ("qwen25vl", "compile"),
+                                              ("qwen2_lora", "compile")])
 def test_graph_tokens_equal_eager_tokens_with_bucketing(tiny, name, decode):
     torch.backends.cuda.matmul.allow_tf32 = False
     eager, graph = _pair(getattr(tiny, name), decode)

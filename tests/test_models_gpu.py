@@ -56,6 +56,7 @@ def test_nf4_is_the_default_on_cuda_and_generates(tiny):
     again = model.generate(req)
     assert again.texts == result.texts  # seeded sampling repeats on the GPU too
     assert result.extra["quantization"] == "nf4"
+    assert result.extra["decode"] == "graph"  # the fast path is the default on CUDA
     model.close()
 
 

@@ -28,8 +28,9 @@ How (the gpt-fast recipe, on the model's own modules and weights):
   together (by the smallest accepted count), so it works for several samples too.
 - ``compile_layers`` (``decode="compile"``): each layer's pieces around attention (norm, q/k/v, rope; output
   projection, residual, norm, SiLU MLP) go through torch.compile once per shape, shared by all layers, which
-  fuses the small element-wise kernels the graph would otherwise replay; plain bf16/fp32 layers only. The
-  compile is the warm-up cost (torch's inductor cache on disk keeps it for the next process).
+  fuses the small element-wise kernels the graph would otherwise replay. Quantized (nf4, int4) or LoRA layers
+  keep their own linear modules and compile only the element-wise work between them (rope, residual + norm,
+  SiLU gate). The compile is the warm-up cost (torch's inductor cache on disk keeps it for the next process).
 - Without CUDA (or with ``use_graphs=False``) the same loop runs eagerly: that is what the CPU tests run.
 
 Seeds: the request's seed is set after any capture and before prefill, so the same request and seed give
@@ -286,6 +287,23 @@ def _post_attention(x: torch.Tensor, attn: torch.Tensor, wo: torch.Tensor, ln: t
     return x + F.linear(F.silu(g) * u, wd)
 
 
+def _rope_pair(q: torch.Tensor, k: torch.Tensor, cos: torch.Tensor,
+               sin: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Rope of queries and keys (compiled as one piece when the layers are quantized or adapted)."""
+    return _rope(q, cos, sin), _rope(k, cos, sin)
+
+
+def _add_rms_norm(x: torch.Tensor, delta: torch.Tensor, ln: torch.Tensor,
+                  eps: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Residual add and the next RMSNorm in one piece."""
+    x = x + delta
+    return x, F.rms_norm(x, (x.shape[-1],), ln, eps)
+
+
+def _silu_mul(g: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+    return F.silu(g) * u
+
+
 # ---------------------------------------------------------------------------------------------- slots
 
 
@@ -399,19 +417,25 @@ class FastDecoder:
         self.compile_error: str | None = None  # why compiled layers were turned off, if they were
         self._pre: Any = None
         self._post: Any = None
+        self._pieces: dict[str, Any] | None = None
         if compile_layers and self.use_graphs:
+            # One compiled graph per shape, shared by every layer (weights are arguments); our CUDA graph
+            # captures the generated kernels, so no "reduce-overhead" mode here.
             if all(layer.plain for layer in self.layers):
-                # One compiled graph per shape, shared by every layer (weights are arguments); our CUDA graph
-                # captures the generated kernels, so no "reduce-overhead" mode here.
                 self._pre = torch.compile(_pre_attention, dynamic=False, fullgraph=True)
                 self._post = torch.compile(_post_attention, dynamic=False, fullgraph=True)
             else:
-                self.compile_error = "layers are not plain fused bf16/fp32 linears (LoRA or quantized)"
-                log.info("decode=compile: %s; decoding with CUDA graphs only", self.compile_error)
+                # Quantized or adapted linears stay calls of their own modules; only the element-wise work
+                # between them (rope, residual + norm, SiLU gate) is fused.
+                self._pieces = {name: torch.compile(fn, dynamic=False, fullgraph=True)
+                                for name, fn in (("rope", _rope_pair), ("add_norm", _add_rms_norm),
+                                                 ("silu_mul", _silu_mul))}
+                log.info("decode=compile: the layers' linears are not plain bf16/fp32 (LoRA or quantized); "
+                         "fusing the element-wise work between them")
 
     @property
     def compiled(self) -> bool:
-        return self._pre is not None
+        return self._pre is not None or self._pieces is not None
 
     def _read_layer(self, i: int, layer: Any) -> _Layer:
         attn, mlp = getattr(layer, "self_attn", None), getattr(layer, "mlp", None)
@@ -478,15 +502,20 @@ class FastDecoder:
                 vc.index_copy_(2, positions, vs)
                 out = F.scaled_dot_product_attention(qs.reshape(rows, Hkv, G * q, D), kc, vc, attn_mask=mask,
                                                      scale=layer.scaling)
-                out = out.view(rows, H, q, D).transpose(1, 2).reshape(rows, q, H * D)
+                out = out.reshape(rows, H, q, D).transpose(1, 2).reshape(rows, q, H * D)
                 x = self._post(x, out, layer.o.weight, layer.ln2, layer.gate_up.weight, layer.down.weight,
                                layer.ln2_eps)
                 continue
+            pieces = self._pieces if not prefill else None
             h = F.rms_norm(x, (self.hidden,), layer.ln1, layer.ln1_eps)
             if layer.qkv is not None:
                 qkv = layer.qkv(h).view(rows, q, H + 2 * Hkv, D).transpose(1, 2)
                 qk = _rope(qkv[:, : H + Hkv], cos, sin)
                 qs, ks, vs = qk[:, :H], qk[:, H:], qkv[:, H + Hkv:]
+            elif pieces is not None:
+                qs, ks = pieces["rope"](layer.q(h).view(rows, q, H, D).transpose(1, 2),
+                                        layer.k(h).view(rows, q, Hkv, D).transpose(1, 2), cos, sin)
+                vs = layer.v(h).view(rows, q, Hkv, D).transpose(1, 2)
             else:
                 qs = _rope(layer.q(h).view(rows, q, H, D).transpose(1, 2), cos, sin)
                 ks = _rope(layer.k(h).view(rows, q, Hkv, D).transpose(1, 2), cos, sin)
@@ -500,14 +529,18 @@ class FastDecoder:
             else:
                 qg = qs.reshape(rows, Hkv, G * q, D)
                 out = F.scaled_dot_product_attention(qg, kc, vc, attn_mask=mask, scale=layer.scaling)
-                out = out.view(rows, H, q, D).transpose(1, 2).reshape(rows, q, H * D)
-            x = x + layer.o(out)
-            h = F.rms_norm(x, (self.hidden,), layer.ln2, layer.ln2_eps)
+                out = out.reshape(rows, H, q, D).transpose(1, 2).reshape(rows, q, H * D)
+            if pieces is not None:
+                x, h = pieces["add_norm"](x, layer.o(out), layer.ln2, layer.ln2_eps)
+            else:
+                x = x + layer.o(out)
+                h = F.rms_norm(x, (self.hidden,), layer.ln2, layer.ln2_eps)
             if layer.gate_up is not None:
                 g, u = layer.gate_up(h).chunk(2, dim=-1)
             else:
                 g, u = layer.gate(h), layer.up(h)
-            x = x + layer.down(layer.act(g) * u)
+            silu = pieces is not None and type(layer.act).__name__ in ("SiLU", "SiLUActivation")
+            x = x + layer.down(pieces["silu_mul"](g, u) if silu else layer.act(g) * u)
         if not all_logits:
             x = x[:, -1:]
         x = F.rms_norm(x, (self.hidden,), self.final_norm, self.final_eps)
@@ -591,9 +624,9 @@ class FastDecoder:
             try:
                 body()  # warm up kernels and library handles outside the capture (and compile, if asked)
             except Exception as exc:  # noqa: BLE001 - torch.compile raises many kinds; plain layers still work
-                if self._pre is None:
+                if self._pre is None and self._pieces is None:
                     raise
-                self._pre = self._post = None
+                self._pre = self._post = self._pieces = None
                 self.compile_error = f"{type(exc).__name__}: {str(exc)[:500]}"
                 log.warning("decode=compile: compiling the layers failed (%s); CUDA graphs only", self.compile_error)
                 body()

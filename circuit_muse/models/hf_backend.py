@@ -17,11 +17,11 @@ Decoding: ``decode="graph"`` (or ``"compile"``) runs fast_decode.FastDecoder: a 
 batch buckets, the one-token step captured in a CUDA graph, one prefill shared by the n samples, and
 prompt-lookup drafts when the conversation holds an earlier answer (a repair round). Requests or models it
 does not cover (another architecture, a logits processor it lacks) go to transformers' ``generate``. The
-default (``decode="auto"``) is still transformers' ``generate`` on CUDA as on the CPU: the fast path matches
-``generate`` token for token on the CPU (tests/test_fast_decode.py), but its CUDA-graph form has not yet run
-on a GPU (tests/test_fast_decode_gpu.py and benchmarks/generation_speed.py are ready for that run); ``auto``
-becomes ``graph`` on CUDA once they pass there. ``quantization="int4"`` quantizes the decoder's linear layers
-at load time to PyTorch's own int4 weight-only kernel (see int4).
+default (``decode="auto"``) is ``graph`` on CUDA and transformers' ``generate`` on the CPU, where graphs buy
+nothing. The fast path gives ``generate``'s greedy tokens on the CPU (tests/test_fast_decode.py) and, with
+graphs and buckets, on a GPU (tests/test_fast_decode_gpu.py); benchmarks/generation_speed.py measures it.
+``quantization="int4"`` quantizes the decoder's linear layers at load time to PyTorch's own int4 weight-only
+kernel (see int4).
 
 In the ``generate`` path, samples use ``num_return_sequences`` in one call. Streaming works for any n: a streamer
 decodes each sequence's new tokens and passes text deltas on as they come; ``on_chunk`` runs in the calling
@@ -79,7 +79,7 @@ class HFOptions:
         ignore_eos: always decode max_new_tokens tokens (for benchmarks).
         cache: for the ``generate`` path only: "dynamic" (transformers' default) or "static": a fixed-size KV
             cache, with which transformers compiles the decode step.
-        decode: "auto" (transformers' generate until the fast path has been validated on a GPU), "graph"
+        decode: "auto" ("graph" on CUDA, transformers' generate on the CPU), "graph"
             (the fast path; without CUDA it runs without graphs), "compile" (as "graph", and each layer's
             element-wise work fused by torch.compile: a longer first call per shape), "loop" (the fast path's
             loop without graphs, for checks and the CPU), or "eager" (transformers' generate, no fast path).
@@ -407,7 +407,7 @@ class HFModel(Model):
             return "eager"
         cuda = str(self.device or "").startswith("cuda")
         if want == "auto":
-            return "eager"  # "graph" on CUDA once tests/test_fast_decode_gpu.py has passed on a GPU
+            return "graph" if cuda else "eager"
         if want in ("graph", "compile") and cuda:
             return want
         return "loop"
