@@ -536,21 +536,30 @@ def run_precision(precision: str, folder: Path, device: str, args: argparse.Name
     gc.collect()
 
 
+def repair_conversations(limit: int) -> list[dict[str, Any]]:
+    """The first `limit` real round-2 requests of the loop, each {"prompt", "messages": [Message, ...]}."""
+    from circuit_muse.models import Message
+
+    items = json.loads(TRAFFIC.read_text())["requests"][:limit]
+    return [{"prompt": item["prompt"], "messages": [Message(m["role"], m["content"]) for m in item["messages"]]}
+            for item in items]
+
+
 def run_lookup(device: str, args: argparse.Namespace, results: dict[str, Any]) -> None:
     """Prompt lookup on real repair traffic with the shipped nano model: with and without drafts."""
     import torch
 
-    from circuit_muse.models import GenerationRequest, Message, get_model
+    from circuit_muse.models import GenerationRequest, get_model
     from circuit_muse.nano import model_spec
 
-    traffic = json.loads(TRAFFIC.read_text())["requests"][: args.lookup_requests]
+    traffic = repair_conversations(args.lookup_requests)
     decode = "graph" if device == "cuda" else "loop"
     nano = get_model(model_spec(), device=device, quantization="none", decode=decode).load()
     section: dict[str, Any] = {"model": "circuit-muse-nano (shipped, 5.2M parameters)", "dtype": nano.dtype,
                                "decode": decode, "draft_tokens": LOOKUP_TOKENS, "cases": []}
     results["lookup"] = section
     for i, item in enumerate(traffic):
-        messages = [Message(m["role"], m["content"]) for m in item["messages"]]
+        messages = item["messages"]
         cases = {"greedy": ("greedy", 1, 0.0), "t02": ("1 sample, T=0.2 (loop default)", 1, 0.2),
                  "n4": ("4 samples, T=0.8 (loop default)", 4, 0.8)}
         for label, n, temperature in (cases[c] for c in args.lookup_cases):
@@ -600,12 +609,10 @@ def run_trained_accuracy(device: str, args: argparse.Namespace, results: dict[st
     The random 7B's logits are nearly flat (std about 1), so any weight noise reorders them; a trained model
     says what quantization costs where the model is confident.
     """
-    from circuit_muse.models import GenerationRequest, Message, get_model
+    from circuit_muse.models import GenerationRequest, get_model
     from circuit_muse.nano import model_spec
 
-    traffic = json.loads(TRAFFIC.read_text())["requests"][: args.lookup_requests]
-    requests = [GenerationRequest([Message(m["role"], m["content"]) for m in item["messages"]])
-                for item in traffic]
+    requests = [GenerationRequest(item["messages"]) for item in repair_conversations(args.lookup_requests)]
     section: dict[str, Any] = {"model": "circuit-muse-nano (shipped, 5.2M parameters)",
                                "prompts": len(requests), "reference": "bf16", "rows": {}}
     results["trained_accuracy"] = section
@@ -700,6 +707,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     started = time.monotonic()
     # the slow baseline last, after the prompt-lookup replay: if time runs out, it is what is lost
     order = [p for p in args.precisions if p != "bf16-eager"] + (["lookup"] if args.lookup else [])
+    order += ["trained-accuracy"] if args.logits and device == "cuda" else []  # nf4 needs CUDA
     order += [p for p in args.precisions if p == "bf16-eager"]
     for precision in order:
         if time.monotonic() - started > args.time_budget:
@@ -709,8 +717,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             if precision == "lookup":
                 run_lookup(device, args, results)
                 project_lookup(results)
-                if args.logits and device == "cuda":
-                    run_trained_accuracy(device, args, results)
+            elif precision == "trained-accuracy":
+                run_trained_accuracy(device, args, results)
             else:
                 run_precision(precision, folder, device, args, results, messages, bw, ref_logits)
         except Exception as exc:  # keep what the other parts measure
@@ -771,6 +779,14 @@ def _pct(x: float | None) -> str:
     return "-" if x is None else f"{100 * x:.1f}%"
 
 
+def _logit_row(precision: str, d: dict[str, Any]) -> str:
+    """One row of a logit-difference table (logit_difference's fields, or the error that stopped it)."""
+    if "error" in d:
+        return f"| {precision} | {d['error']} | | | | | |"
+    return (f"| {precision} | {d['relative_l2']} | {d['max_abs']} | {d['mean_abs']} | {d['bf16_logit_std']} | "
+            f"{d['kl_bf16_to_quant']} | {d['top1_agreement']} ({d['positions']} positions) |")
+
+
 def markdown(results: dict[str, Any]) -> str:
     lines = [
         f"# Generation speed: hf backend, {results['preset']} architecture, random weights",
@@ -811,10 +827,8 @@ def markdown(results: dict[str, Any]) -> str:
                   "| precision | relative L2 | max abs | mean abs | bf16 logit std | KL(bf16 ‖ q) | top-1 agreement |",
                   "|---|---|---|---|---|---|---|"]
         for p, v in loads.items():
-            d = v.get("logits_vs_bf16")
-            if d:
-                lines.append(f"| {p} | {d['relative_l2']} | {d['max_abs']} | {d['mean_abs']} | {d['bf16_logit_std']} | "
-                             f"{d['kl_bf16_to_quant']} | {d['top1_agreement']} ({d['positions']} positions) |")
+            if v.get("logits_vs_bf16"):
+                lines.append(_logit_row(p, v["logits_vs_bf16"]))
         lines.append("")
     trained = results.get("trained_accuracy")
     if trained and trained.get("rows"):
@@ -822,12 +836,7 @@ def markdown(results: dict[str, Any]) -> str:
                   " logits against bf16", "",
                   "| precision | relative L2 | max abs | mean abs | bf16 logit std | KL(bf16 ‖ q) | top-1 agreement |",
                   "|---|---|---|---|---|---|---|"]
-        for p, d in trained["rows"].items():
-            if "error" in d:
-                lines.append(f"| {p} | {d['error']} | | | | | |")
-                continue
-            lines.append(f"| {p} | {d['relative_l2']} | {d['max_abs']} | {d['mean_abs']} | {d['bf16_logit_std']} | "
-                         f"{d['kl_bf16_to_quant']} | {d['top1_agreement']} ({d['positions']} positions) |")
+        lines += [_logit_row(p, d) for p, d in trained["rows"].items()]
         lines.append("")
     prof = [(r["precision"], r["samples"], r["profile"]) for r in results["runs"]
             if isinstance(r.get("profile"), dict) and "kernel_ms_per_step" in r["profile"]]

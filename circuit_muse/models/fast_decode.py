@@ -214,6 +214,7 @@ class _Layer:
     down: Any
     act: Any
     scaling: float
+    silu: bool = False  # act is SiLU: the gate is silu(g) * u, fusable
     plain: bool = False  # fused q,k,v and gate,up; bias-free o, down; SiLU: the compiled pieces apply
 
 
@@ -455,14 +456,15 @@ class FastDecoder:
                 raise FastDecodeUnsupported(f"layer {i} has {extra}")
         qkv = _fuse([attn.q_proj, attn.k_proj, attn.v_proj])
         gate_up = _fuse([mlp.gate_proj, mlp.up_proj])
+        silu = type(mlp.act_fn).__name__ in ("SiLU", "SiLUActivation")  # both are F.silu
         plain = (qkv is not None and gate_up is not None and gate_up.bias is None
                  and all(type(m) is torch.nn.Linear and m.bias is None for m in (attn.o_proj, mlp.down_proj))
-                 and type(mlp.act_fn).__name__ in ("SiLU", "SiLUActivation"))
+                 and silu)
         return _Layer(
             ln1=ln1, ln1_eps=eps1, ln2=ln2, ln2_eps=eps2, qkv=qkv,
             q=attn.q_proj, k=attn.k_proj, v=attn.v_proj, o=attn.o_proj, gate_up=gate_up,
             gate=mlp.gate_proj, up=mlp.up_proj, down=mlp.down_proj, act=mlp.act_fn, scaling=float(scaling),
-            plain=plain,
+            silu=silu, plain=plain,
         )
 
     # ------------------------------------------------------------------ the model, by hand
@@ -494,32 +496,24 @@ class FastDecoder:
             mask = torch.zeros(q, length, dtype=x.dtype, device=x.device).masked_fill(blocked, float("-inf"))
             mask = mask.repeat(G, 1).view(1, 1, G * q, length)  # query rows are (group, position)
         compiled = self._pre is not None and not prefill
+        # the element-wise pieces between linears: compiled for quantized or adapted layers, else the same
+        # functions run eagerly
+        pieces = self._pieces if self._pieces is not None and not prefill else \
+            {"rope": _rope_pair, "add_norm": _add_rms_norm, "silu_mul": _silu_mul}
         for layer, (kc, vc) in zip(self.layers, kv, strict=True):
             if compiled:
                 qs, ks, vs = self._pre(x, layer.ln1, layer.qkv.weight, layer.qkv.bias, cos, sin, layer.ln1_eps,
                                        H, Hkv, D)
-                kc.index_copy_(2, positions, ks)
-                vc.index_copy_(2, positions, vs)
-                out = F.scaled_dot_product_attention(qs.reshape(rows, Hkv, G * q, D), kc, vc, attn_mask=mask,
-                                                     scale=layer.scaling)
-                out = out.reshape(rows, H, q, D).transpose(1, 2).reshape(rows, q, H * D)
-                x = self._post(x, out, layer.o.weight, layer.ln2, layer.gate_up.weight, layer.down.weight,
-                               layer.ln2_eps)
-                continue
-            pieces = self._pieces if not prefill else None
-            h = F.rms_norm(x, (self.hidden,), layer.ln1, layer.ln1_eps)
-            if layer.qkv is not None:
-                qkv = layer.qkv(h).view(rows, q, H + 2 * Hkv, D).transpose(1, 2)
-                qk = _rope(qkv[:, : H + Hkv], cos, sin)
-                qs, ks, vs = qk[:, :H], qk[:, H:], qkv[:, H + Hkv:]
-            elif pieces is not None:
-                qs, ks = pieces["rope"](layer.q(h).view(rows, q, H, D).transpose(1, 2),
-                                        layer.k(h).view(rows, q, Hkv, D).transpose(1, 2), cos, sin)
-                vs = layer.v(h).view(rows, q, Hkv, D).transpose(1, 2)
             else:
-                qs = _rope(layer.q(h).view(rows, q, H, D).transpose(1, 2), cos, sin)
-                ks = _rope(layer.k(h).view(rows, q, Hkv, D).transpose(1, 2), cos, sin)
-                vs = layer.v(h).view(rows, q, Hkv, D).transpose(1, 2)
+                h = F.rms_norm(x, (self.hidden,), layer.ln1, layer.ln1_eps)
+                if layer.qkv is not None:
+                    qkv = layer.qkv(h).view(rows, q, H + 2 * Hkv, D).transpose(1, 2)
+                    qk = _rope(qkv[:, : H + Hkv], cos, sin)
+                    qs, ks, vs = qk[:, :H], qk[:, H:], qkv[:, H + Hkv:]
+                else:
+                    qs, ks = pieces["rope"](layer.q(h).view(rows, q, H, D).transpose(1, 2),
+                                            layer.k(h).view(rows, q, Hkv, D).transpose(1, 2), cos, sin)
+                    vs = layer.v(h).view(rows, q, Hkv, D).transpose(1, 2)
             kc.index_copy_(2, positions, ks)
             vc.index_copy_(2, positions, vs)
             if prefill:
@@ -530,17 +524,16 @@ class FastDecoder:
                 qg = qs.reshape(rows, Hkv, G * q, D)
                 out = F.scaled_dot_product_attention(qg, kc, vc, attn_mask=mask, scale=layer.scaling)
                 out = out.reshape(rows, H, q, D).transpose(1, 2).reshape(rows, q, H * D)
-            if pieces is not None:
-                x, h = pieces["add_norm"](x, layer.o(out), layer.ln2, layer.ln2_eps)
-            else:
-                x = x + layer.o(out)
-                h = F.rms_norm(x, (self.hidden,), layer.ln2, layer.ln2_eps)
+            if compiled:
+                x = self._post(x, out, layer.o.weight, layer.ln2, layer.gate_up.weight, layer.down.weight,
+                               layer.ln2_eps)
+                continue
+            x, h = pieces["add_norm"](x, layer.o(out), layer.ln2, layer.ln2_eps)
             if layer.gate_up is not None:
                 g, u = layer.gate_up(h).chunk(2, dim=-1)
             else:
                 g, u = layer.gate(h), layer.up(h)
-            silu = pieces is not None and type(layer.act).__name__ in ("SiLU", "SiLUActivation")
-            x = x + layer.down(pieces["silu_mul"](g, u) if silu else layer.act(g) * u)
+            x = x + layer.down(pieces["silu_mul"](g, u) if layer.silu else layer.act(g) * u)
         if not all_logits:
             x = x[:, -1:]
         x = F.rms_norm(x, (self.hidden,), self.final_norm, self.final_eps)
